@@ -1,0 +1,43 @@
+//! `gateway-monitor`: on a schedule, a CloudWatch alarm or a direct call, finds gateways
+//! that went offline, waits out the grace period, and hands each failed gateway off to
+//! `recover-gateway` once. The work is in `gateway_recovery::monitor`.
+
+use gateway_recovery::aws::sdk::Clients;
+use gateway_recovery::aws::{Clock, Notifier, StorageGateway, SystemClock};
+use gateway_recovery::config::{MonitorConfig, ProcessEnv};
+use gateway_recovery::handoff::DecodeError;
+use gateway_recovery::monitor::{self, Monitor};
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+enum MonitorError {
+    /// The event is not one this function understands; sending it again will not help.
+    #[error("bad event: {0}")]
+    BadEvent(#[from] DecodeError),
+}
+
+impl From<MonitorError> for Diagnostic {
+    fn from(e: MonitorError) -> Self {
+        Diagnostic { error_type: "NonRetryable".to_owned(), error_message: e.to_string() }
+    }
+}
+
+async fn handle<G: StorageGateway, N: Notifier, C: Clock>(
+    event: LambdaEvent<Value>,
+    monitor: &Monitor<'_, G, N, C>,
+) -> Result<Value, MonitorError> {
+    let request = monitor::decode_event(&event.payload)?;
+    let summary = monitor.run(request).await;
+    Ok(serde_json::to_value(&summary).unwrap_or(Value::Null))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    gateway_recovery::telemetry::init_logging();
+    let config = MonitorConfig::from_source(&ProcessEnv)?;
+    let clients = Clients::from_env().await;
+    let monitor =
+        Monitor { gateway: &clients.gateway, notifier: &clients.notifier, clock: &SystemClock, config: &config };
+    lambda_runtime::run(service_fn(|event| handle(event, &monitor))).await
+}

@@ -1,0 +1,67 @@
+//! `recover-gateway`: given a failed Storage Gateway (over SNS from `gateway-monitor`, or
+//! invoked directly), recovers every tape onto a standby tape gateway and every cached
+//! volume into a snapshot, and reports each one. The work is in `gateway_recovery::recover`.
+
+use std::time::SystemTime;
+
+use gateway_recovery::aws::sdk::Clients;
+use gateway_recovery::aws::{Clock, Notifier, StorageGateway, SystemClock};
+use gateway_recovery::config::{ProcessEnv, RecoverConfig};
+use gateway_recovery::deadline::Budget;
+use gateway_recovery::handoff::DecodeError;
+use gateway_recovery::recover::{self, Recovery, RecoveryReport, Status};
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+enum RecoverError {
+    /// The event is not one this function understands; sending it again will not help.
+    #[error("bad event: {0}")]
+    BadEvent(#[from] DecodeError),
+    /// AWS could not be asked (throttled, unavailable): Lambda's retry may succeed.
+    #[error("recovery of {gateway} stopped and may succeed if retried: {summary}")]
+    Retryable { gateway: String, summary: String },
+}
+
+impl From<RecoverError> for Diagnostic {
+    fn from(e: RecoverError) -> Self {
+        let error_type = match e {
+            RecoverError::BadEvent(_) => "NonRetryable",
+            RecoverError::Retryable { .. } => "Retryable",
+        };
+        Diagnostic { error_type: error_type.to_owned(), error_message: e.to_string() }
+    }
+}
+
+async fn handle<G: StorageGateway, N: Notifier, C: Clock>(
+    event: LambdaEvent<Value>,
+    recovery: &Recovery<'_, G, N, C>,
+) -> Result<Value, RecoverError> {
+    let requests = recover::decode_event(&event.payload)?;
+    let c = recovery.config;
+    let budget = Budget::new(event.context.deadline, SystemTime::now(), c.time_budget, c.deadline_margin);
+    let mut reports: Vec<RecoveryReport> = Vec::with_capacity(requests.len());
+    for request in requests {
+        reports.push(recovery.run(request, budget, &event.context.request_id).await);
+    }
+    // An error AWS may clear up is returned as an error, so an asynchronous invocation
+    // (SNS) is retried by Lambda; the report was published either way.
+    if let Some(r) = reports.iter().find(|r| r.status == Status::Error && r.retryable) {
+        return Err(RecoverError::Retryable { gateway: r.failed_gateway.id.clone(), summary: r.summary.clone() });
+    }
+    let answer = match reports.len() {
+        1 => serde_json::to_value(&reports[0]),
+        _ => serde_json::to_value(&reports),
+    };
+    Ok(answer.unwrap_or(Value::Null))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    gateway_recovery::telemetry::init_logging();
+    let config = RecoverConfig::from_source(&ProcessEnv)?;
+    let clients = Clients::from_env().await;
+    let recovery =
+        Recovery { gateway: &clients.gateway, notifier: &clients.notifier, clock: &SystemClock, config: &config };
+    lambda_runtime::run(service_fn(|event| handle(event, &recovery))).await
+}

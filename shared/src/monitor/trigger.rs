@@ -1,0 +1,417 @@
+//! What `gateway-monitor` is asked to do, decoded from any of its triggers:
+//!
+//! - an EventBridge scheduled event (`detail-type: Scheduled Event`), or the constant input
+//!   of a rule or EventBridge Scheduler: `{}` or `{"action": "sweep"}`: sweep;
+//! - a CloudWatch alarm state change, however it arrives: an EventBridge rule
+//!   (`CloudWatch Alarm State Change`), the alarm's own Lambda action, or an SNS alarm
+//!   notification: probe the gateway the alarm names;
+//! - a direct invocation `{"gatewayArns": ["..."]}`: probe those.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::event::cloudwatch_alarms::{
+    CloudWatchAlarmData, CloudWatchMetricAlarm, CloudWatchMetricAlarmConfiguration,
+};
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use aws_lambda_events::event::sns::SnsEvent;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::arn::GatewayArn;
+use crate::handoff::{DecodeError, decode, kind_of};
+
+/// The CloudWatch namespace of Storage Gateway metrics.
+pub const NAMESPACE: &str = "AWS/StorageGateway";
+/// Most gateways a direct invocation may name.
+pub const MAX_DIRECT: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MonitorRequest {
+    /// Sweep every watched gateway.
+    Sweep,
+    /// Probe exactly these (a direct invocation): they count as watched.
+    Probe(Vec<GatewayArn>),
+    /// Probe the gateway an alarm names.
+    Alarm(AlarmHint),
+    /// An alarm this function has nothing to do with, and why.
+    Ignored(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlarmState {
+    Alarm,
+    Ok,
+    InsufficientData,
+}
+
+/// Which gateway an alarm names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AlarmTarget {
+    /// From a `GatewayId` dimension, with the region and account of the event.
+    Arn(GatewayArn),
+    /// Only a `GatewayName` dimension: found with `ListGateways`.
+    Name(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmHint {
+    pub alarm_name: String,
+    pub state: AlarmState,
+    pub target: AlarmTarget,
+    /// `eventbridge`, `lambda-action` or `sns`.
+    pub via: &'static str,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SweepInput {
+    action: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DirectInput {
+    gateway_arns: Vec<String>,
+}
+
+/// The SNS alarm notification, read leniently: AWS sends `null` for an alarm without a
+/// description (and for other members `aws_lambda_events`' `CloudWatchAlarmPayload`
+/// requires), so only what this function needs is required here.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SnsAlarm {
+    alarm_name: String,
+    new_state_value: String,
+    #[serde(default)]
+    alarm_arn: Option<String>,
+    #[serde(default, rename = "AWSAccountId")]
+    aws_account_id: Option<String>,
+    trigger: SnsTrigger,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SnsTrigger {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    dimensions: Vec<SnsDimension>,
+    /// Metric-math alarms list their metrics here instead.
+    #[serde(default)]
+    metrics: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct SnsDimension {
+    name: String,
+    value: String,
+}
+
+const EXPECTED: &str = "expected an EventBridge scheduled event, {} or {\"action\": \"sweep\"}, \
+a CloudWatch alarm state change (EventBridge, alarm Lambda action or SNS), or {\"gatewayArns\": [...]}";
+
+pub fn decode_event(event: &Value) -> Result<MonitorRequest, DecodeError> {
+    let Some(obj) = event.as_object() else {
+        return Err(DecodeError::new("event", format!("must be a JSON object, got {}; {EXPECTED}", kind_of(event))));
+    };
+    if obj.is_empty() {
+        return Ok(MonitorRequest::Sweep);
+    }
+    if obj.contains_key("action") {
+        let s: SweepInput = decode(event)?;
+        return match s.action.as_str() {
+            "sweep" => Ok(MonitorRequest::Sweep),
+            other => Err(DecodeError::new("action", format!("unknown action `{other}`; the only action is `sweep`"))),
+        };
+    }
+    if obj.contains_key("gatewayArns") {
+        let d: DirectInput = decode(event)?;
+        if d.gateway_arns.is_empty() {
+            return Err(DecodeError::new("gatewayArns", "lists no gateway"));
+        }
+        if d.gateway_arns.len() > MAX_DIRECT {
+            return Err(DecodeError::new(
+                "gatewayArns",
+                format!("lists {} gateways; at most {MAX_DIRECT}", d.gateway_arns.len()),
+            ));
+        }
+        let arns = d
+            .gateway_arns
+            .iter()
+            .enumerate()
+            .map(|(i, a)| GatewayArn::parse(&format!("gatewayArns[{i}]"), a))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(MonitorRequest::Probe(arns));
+    }
+    if obj.contains_key("detail-type") {
+        let e: EventBridgeEvent = decode(event)?;
+        return match e.detail_type.as_str() {
+            "Scheduled Event" => Ok(MonitorRequest::Sweep),
+            "CloudWatch Alarm State Change" => {
+                let detail: CloudWatchAlarmData<CloudWatchMetricAlarmConfiguration> =
+                    decode(&e.detail).map_err(|err| err.within("detail"))?;
+                let region = e.region.ok_or_else(|| DecodeError::new("region", "missing field `region`"))?;
+                let account = e.account.ok_or_else(|| DecodeError::new("account", "missing field `account`"))?;
+                let partition =
+                    e.resources.as_deref().and_then(|r| r.first()).map(|a| partition_of(a)).unwrap_or("aws");
+                metric_alarm(&detail, "eventbridge", partition, &region, &account)
+            }
+            other => Err(DecodeError::new(
+                "detail-type",
+                format!("`{other}` is not handled; expected `Scheduled Event` or `CloudWatch Alarm State Change`"),
+            )),
+        };
+    }
+    if obj.contains_key("alarmData") {
+        if alarm_is_composite(event) {
+            let name = event.pointer("/alarmData/alarmName").and_then(Value::as_str).unwrap_or("?");
+            return Ok(MonitorRequest::Ignored(format!(
+                "composite alarm {name} names no metric, so no gateway; alarm on AWS/StorageGateway metrics instead"
+            )));
+        }
+        let a: CloudWatchMetricAlarm = decode(event)?;
+        let (partition, region, account) = origin(a.alarm_arn.as_deref(), a.region.as_deref(), a.account_id.as_deref())
+            .ok_or_else(|| DecodeError::new("alarmArn", "the region and account of the alarm are unknown"))?;
+        return metric_alarm(&a.alarm_data, "lambda-action", &partition, &region, &account);
+    }
+    if obj.contains_key("Records") {
+        let sns: SnsEvent = decode(event)?;
+        let record = sns.records.first().ok_or_else(|| DecodeError::new("Records", "the SNS event has no records"))?;
+        let at = "Records[0].Sns.Message";
+        let message: Value =
+            serde_json::from_str(&record.sns.message).map_err(|e| DecodeError::new(at, format!("is not JSON: {e}")))?;
+        let alarm: SnsAlarm = decode(&message).map_err(|e| e.within(at))?;
+        return sns_alarm(&alarm);
+    }
+    let keys: Vec<&str> = obj.keys().map(String::as_str).take(10).collect();
+    Err(DecodeError::new("event", format!("unrecognised event with keys {keys:?}; {EXPECTED}")))
+}
+
+fn alarm_is_composite(event: &Value) -> bool {
+    event.pointer("/alarmData/configuration/alarmRule").is_some()
+}
+
+fn partition_of(arn: &str) -> &str {
+    arn.split(':').nth(1).filter(|p| p.starts_with("aws")).unwrap_or("aws")
+}
+
+/// Partition, region and account, from the alarm ARN or the event's own fields.
+fn origin(alarm_arn: Option<&str>, region: Option<&str>, account: Option<&str>) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = alarm_arn.map(|a| a.split(':').collect()).unwrap_or_default();
+    let partition = parts.get(1).copied().filter(|p| p.starts_with("aws")).unwrap_or("aws");
+    let region = region.or(parts.get(3).copied()).filter(|r| !r.is_empty())?;
+    let account = account.or(parts.get(4).copied()).filter(|a| !a.is_empty())?;
+    Some((partition.to_owned(), region.to_owned(), account.to_owned()))
+}
+
+fn state_of(value: &str) -> AlarmState {
+    match value {
+        "ALARM" => AlarmState::Alarm,
+        "OK" => AlarmState::Ok,
+        _ => AlarmState::InsufficientData,
+    }
+}
+
+fn metric_alarm(
+    data: &CloudWatchAlarmData<CloudWatchMetricAlarmConfiguration>,
+    via: &'static str,
+    partition: &str,
+    region: &str,
+    account: &str,
+) -> Result<MonitorRequest, DecodeError> {
+    let state = match data.state.as_ref().map(|s| &s.value) {
+        Some(aws_lambda_events::event::cloudwatch_alarms::CloudWatchAlarmStateValue::Alarm) => AlarmState::Alarm,
+        Some(aws_lambda_events::event::cloudwatch_alarms::CloudWatchAlarmStateValue::Ok) => AlarmState::Ok,
+        _ => AlarmState::InsufficientData,
+    };
+    let metrics: Vec<(Option<&str>, &HashMap<String, String>)> = data
+        .configuration
+        .metrics
+        .iter()
+        .map(|m| (m.metric_stat.metric.namespace.as_deref(), &m.metric_stat.metric.dimensions))
+        .collect();
+    target(&data.alarm_name, state, via, &metrics, partition, region, account)
+}
+
+fn sns_alarm(a: &SnsAlarm) -> Result<MonitorRequest, DecodeError> {
+    let Some((partition, region, account)) = origin(a.alarm_arn.as_deref(), None, a.aws_account_id.as_deref()) else {
+        return Err(DecodeError::new(
+            "Records[0].Sns.Message.AlarmArn",
+            "the region and account of the alarm are unknown",
+        ));
+    };
+    let mut dims = HashMap::new();
+    for d in &a.trigger.dimensions {
+        dims.insert(d.name.clone(), d.value.clone());
+    }
+    let mut metrics = vec![(a.trigger.namespace.as_deref(), &dims)];
+    // Metric-math alarms: [{"MetricStat": {"Metric": {"Namespace":..,"Dimensions":[{name,value}]}}}]
+    let math: Vec<(Option<String>, HashMap<String, String>)> = a
+        .trigger
+        .metrics
+        .iter()
+        .filter_map(|m| m.pointer("/MetricStat/Metric"))
+        .map(|m| {
+            let ns = m.get("Namespace").and_then(Value::as_str).map(str::to_owned);
+            let dims = m
+                .get("Dimensions")
+                .and_then(Value::as_array)
+                .map(|ds| {
+                    ds.iter()
+                        .filter_map(|d| {
+                            Some((d.get("name")?.as_str()?.to_owned(), d.get("value")?.as_str()?.to_owned()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (ns, dims)
+        })
+        .collect();
+    metrics.extend(math.iter().map(|(ns, d)| (ns.as_deref(), d)));
+    target(&a.alarm_name, state_of(&a.new_state_value), "sns", &metrics, &partition, &region, &account)
+}
+
+fn target(
+    alarm: &str,
+    state: AlarmState,
+    via: &'static str,
+    metrics: &[(Option<&str>, &HashMap<String, String>)],
+    partition: &str,
+    region: &str,
+    account: &str,
+) -> Result<MonitorRequest, DecodeError> {
+    let ours: Vec<&HashMap<String, String>> =
+        metrics.iter().filter(|(ns, _)| *ns == Some(NAMESPACE)).map(|(_, d)| *d).collect();
+    if ours.is_empty() {
+        let seen: Vec<&str> = metrics.iter().filter_map(|(ns, _)| *ns).collect();
+        return Ok(MonitorRequest::Ignored(format!(
+            "alarm {alarm} watches {}, not {NAMESPACE}",
+            if seen.is_empty() { "no namespace".to_owned() } else { seen.join(", ") }
+        )));
+    }
+    for dims in &ours {
+        if let Some(id) = dims.get("GatewayId") {
+            let arn = GatewayArn::from_id("GatewayId dimension", partition, region, account, id)?;
+            return Ok(MonitorRequest::Alarm(AlarmHint {
+                alarm_name: alarm.to_owned(),
+                state,
+                target: AlarmTarget::Arn(arn),
+                via,
+            }));
+        }
+    }
+    for dims in &ours {
+        if let Some(name) = dims.get("GatewayName") {
+            return Ok(MonitorRequest::Alarm(AlarmHint {
+                alarm_name: alarm.to_owned(),
+                state,
+                target: AlarmTarget::Name(name.clone()),
+                via,
+            }));
+        }
+    }
+    Ok(MonitorRequest::Ignored(format!("alarm {alarm} on {NAMESPACE} has no GatewayId or GatewayName dimension")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const GW: &str = "arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B";
+
+    #[test]
+    fn sweeps() {
+        assert_eq!(decode_event(&json!({})).unwrap(), MonitorRequest::Sweep);
+        assert_eq!(decode_event(&json!({"action": "sweep"})).unwrap(), MonitorRequest::Sweep);
+        let scheduled = json!({"version": "0", "id": "x", "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": "2026-11-25T10:00:00Z", "region": "us-east-1",
+            "resources": ["arn:aws:events:us-east-1:123456789012:rule/gateway-sweep"], "detail": {}});
+        assert_eq!(decode_event(&scheduled).unwrap(), MonitorRequest::Sweep);
+    }
+
+    #[test]
+    fn direct_probes_validate_every_arn() {
+        assert_eq!(
+            decode_event(&json!({"gatewayArns": [GW]})).unwrap(),
+            MonitorRequest::Probe(vec![GatewayArn::parse("x", GW).unwrap()])
+        );
+        let e = decode_event(&json!({"gatewayArns": [GW, "sgw-1"]})).unwrap_err();
+        assert_eq!(e.field, "gatewayArns[1]");
+        let e = decode_event(&json!({"gatewayArns": []})).unwrap_err();
+        assert_eq!(e.field, "gatewayArns");
+        let e = decode_event(&json!({"gatewayArns": [GW], "extra": 1})).unwrap_err();
+        assert_eq!(e.field, "extra", "{e:?}");
+        let e = decode_event(&json!({"action": "nap"})).unwrap_err();
+        assert_eq!(e.field, "action");
+    }
+
+    fn eventbridge_alarm(namespace: &str, dims: Value, state: &str) -> Value {
+        json!({"version": "0", "id": "x", "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch",
+            "account": "123456789012", "time": "2026-11-25T10:00:00Z", "region": "us-east-1",
+            "resources": ["arn:aws:cloudwatch:us-east-1:123456789012:alarm:gw-offline"],
+            "detail": {"alarmName": "gw-offline",
+                "state": {"value": state, "reason": "r", "timestamp": "2026-11-25T10:00:00.000+0000"},
+                "previousState": {"value": "OK", "reason": "r", "timestamp": "2026-11-25T09:00:00.000+0000"},
+                "configuration": {"metrics": [{"id": "m1", "metricStat": {"metric": {"namespace": namespace,
+                    "name": "HealthNotifications", "dimensions": dims}, "period": 300, "stat": "Sum"}, "returnData": true}]}}})
+    }
+
+    #[test]
+    fn an_eventbridge_alarm_names_the_gateway_by_id() {
+        let r = decode_event(&eventbridge_alarm(
+            NAMESPACE,
+            json!({"GatewayId": "sgw-12A3456B", "GatewayName": "tape-primary"}),
+            "ALARM",
+        ))
+        .unwrap();
+        let MonitorRequest::Alarm(hint) = r else { panic!("{r:?}") };
+        assert_eq!(hint.target, AlarmTarget::Arn(GatewayArn::parse("x", GW).unwrap()));
+        assert_eq!(hint.state, AlarmState::Alarm);
+        let r = decode_event(&eventbridge_alarm(NAMESPACE, json!({"GatewayName": "tape-primary"}), "OK")).unwrap();
+        assert!(
+            matches!(r, MonitorRequest::Alarm(AlarmHint { target: AlarmTarget::Name(ref n), state: AlarmState::Ok, .. }) if n == "tape-primary")
+        );
+    }
+
+    #[test]
+    fn alarms_on_other_namespaces_are_ignored_with_the_reason() {
+        let r = decode_event(&eventbridge_alarm("AWS/EC2", json!({"InstanceId": "i-1"}), "ALARM")).unwrap();
+        assert!(matches!(r, MonitorRequest::Ignored(ref why) if why.contains("AWS/EC2")), "{r:?}");
+    }
+
+    #[test]
+    fn an_sns_alarm_with_null_members_is_read() {
+        let message = json!({"AlarmName": "gw-offline", "AlarmDescription": null, "AWSAccountId": "123456789012",
+            "NewStateValue": "ALARM", "NewStateReason": "Threshold Crossed", "StateChangeTime": "2026-11-25T10:00:00.000+0000",
+            "Region": "US East (N. Virginia)", "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:gw-offline",
+            "OldStateValue": "OK", "Trigger": {"MetricName": "HealthNotifications", "Namespace": NAMESPACE,
+                "StatisticType": "Statistic", "Statistic": "SUM", "Unit": null,
+                "Dimensions": [{"value": "sgw-12A3456B", "name": "GatewayId"}], "Period": 300, "EvaluationPeriods": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold", "Threshold": 1.0, "TreatMissingData": "missing",
+                "EvaluateLowSampleCountPercentile": ""}});
+        let event = json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:alarms:1",
+            "Sns": {"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:123456789012:alarms",
+            "Subject": "ALARM: \"gw-offline\" in US East (N. Virginia)", "Message": message.to_string(),
+            "Timestamp": "2026-11-25T10:00:01.000Z", "SignatureVersion": "1", "Signature": "s",
+            "SigningCertUrl": "https://x", "UnsubscribeUrl": "https://x", "MessageAttributes": {}}}]});
+        let r = decode_event(&event).unwrap();
+        assert!(matches!(r, MonitorRequest::Alarm(AlarmHint { via: "sns", target: AlarmTarget::Arn(_), .. })), "{r:?}");
+    }
+
+    #[test]
+    fn unknown_events_are_refused_naming_what_is_wrong() {
+        let e = decode_event(&json!("sweep")).unwrap_err();
+        assert_eq!(e.field, "event");
+        let e = decode_event(
+            &json!({"detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2", "detail": {}}),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "detail-type");
+        let e = decode_event(&json!({"foo": 1})).unwrap_err();
+        assert!(e.reason.contains("foo"));
+    }
+}

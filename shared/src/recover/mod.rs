@@ -1,0 +1,10 @@
+//! `recover-gateway`: bring every tape and volume of a failed gateway back.
+
+pub mod plan;
+pub mod report;
+pub mod request;
+mod run;
+
+pub use report::{RecoveryReport, Status};
+pub use request::{RecoveryRequest, Source, decode_event};
+pub use run::Recovery;

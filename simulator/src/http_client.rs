@@ -1,0 +1,24 @@
+//! A minimal HTTP/1 client for the simulator's own outgoing calls (SNS deliveries,
+//! invoking local functions): plain `http://` on loopback only.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+/// POSTs `body` as JSON; answers the status and body, or why there was no answer.
+pub async fn post_json(url: &str, body: String, headers: &[(&str, &str)]) -> Result<(u16, Bytes), String> {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut req = hyper::Request::post(url);
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+        req = req.header("content-type", "application/json");
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Full::new(Bytes::from(body))).map_err(|e| format!("bad request to {url}: {e}"))?;
+    let resp = client.request(req).await.map_err(|e| format!("POST {url}: {e}"))?;
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.map_err(|e| format!("reading answer from {url}: {e}"))?.to_bytes();
+    Ok((status, body))
+}

@@ -1,0 +1,266 @@
+//! A local Lambda: the Runtime API a function binary polls (`AWS_LAMBDA_RUNTIME_API`), and
+//! the Invoke API (`POST /2015-03-31/functions/{name}/invocations`) that SNS deliveries,
+//! the drill and tests call. One `LocalFunction` per function, each on its own port, so the
+//! real release binaries run exactly as they run in AWS Lambda.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::JoinHandle;
+
+/// How an invocation ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The handler's answer.
+    Response(Bytes),
+    /// The error the runtime reported (`{"errorType":..,"errorMessage":..}`).
+    Error(Bytes),
+}
+
+impl Outcome {
+    pub fn body(&self) -> &Bytes {
+        match self {
+            Outcome::Response(b) | Outcome::Error(b) => b,
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(self.body()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+struct Pending {
+    id: String,
+    payload: Bytes,
+    reply: Option<oneshot::Sender<Outcome>>,
+}
+
+struct State {
+    queue: VecDeque<Pending>,
+    waiting: HashMap<String, Option<oneshot::Sender<Outcome>>>,
+    first_poll: Option<Instant>,
+    init_error: Option<Bytes>,
+}
+
+struct Inner {
+    name: String,
+    arn: String,
+    timeout: Duration,
+    state: Mutex<State>,
+    ready: Notify,
+    polled: Notify,
+    next_id: AtomicU64,
+}
+
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A function's local Lambda endpoint; dropping it stops listening.
+pub struct LocalFunction {
+    pub addr: SocketAddr,
+    inner: Arc<Inner>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for LocalFunction {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl LocalFunction {
+    /// Serves a function named `name` with the given timeout (the deadline each
+    /// invocation is given), on an ephemeral loopback port.
+    pub async fn start(name: &str, region: &str, account: &str, timeout: Duration) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let inner = Arc::new(Inner {
+            name: name.to_owned(),
+            arn: format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+            timeout,
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                waiting: HashMap::new(),
+                first_poll: None,
+                init_error: None,
+            }),
+            ready: Notify::new(),
+            polled: Notify::new(),
+            next_id: AtomicU64::new(1),
+        });
+        let shared = inner.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let _ = stream.set_nodelay(true);
+                let inner = shared.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| serve(inner.clone(), req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Self { addr, inner, task })
+    }
+
+    /// The value for the function's `AWS_LAMBDA_RUNTIME_API`.
+    pub fn runtime_api(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// The URL an SNS topic delivers to (as `cargo lambda watch` serves it).
+    pub fn invoke_url(&self) -> String {
+        format!("http://{}/2015-03-31/functions/{}/invocations", self.addr, self.inner.name)
+    }
+
+    /// When the function first asked for work (its cold start ends there).
+    pub fn first_poll(&self) -> Option<Instant> {
+        lock(&self.inner.state).first_poll
+    }
+
+    /// Waits until the function has asked for work once.
+    pub async fn wait_ready(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        loop {
+            let polled = self.inner.polled.notified();
+            if self.first_poll().is_some() {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tokio::time::timeout(left, polled).await.is_err() {
+                return self.first_poll().is_some();
+            }
+        }
+    }
+
+    pub fn init_error(&self) -> Option<Bytes> {
+        lock(&self.inner.state).init_error.clone()
+    }
+
+    /// Invokes the function and waits for its answer, or gives up after `within`
+    /// (the function may have been killed).
+    pub async fn invoke(&self, payload: impl Into<Bytes>, within: Duration) -> Option<Outcome> {
+        let rx = enqueue(&self.inner, payload.into(), true)?;
+        tokio::time::timeout(within, rx).await.ok()?.ok()
+    }
+
+    /// Queues an invocation without waiting (an asynchronous invoke).
+    pub fn invoke_async(&self, payload: impl Into<Bytes>) {
+        let _ = enqueue(&self.inner, payload.into(), false);
+    }
+}
+
+fn enqueue(inner: &Inner, payload: Bytes, wait: bool) -> Option<oneshot::Receiver<Outcome>> {
+    let id = format!("{:08x}-0000-4000-8000-{:012x}", inner.next_id.fetch_add(1, Ordering::Relaxed), 0);
+    let (tx, rx) = oneshot::channel();
+    lock(&inner.state).queue.push_back(Pending { id, payload, reply: Some(tx) });
+    inner.ready.notify_one();
+    wait.then_some(rx)
+}
+
+fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    r
+}
+
+async fn serve(inner: Arc<Inner>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let invocation_type = req
+        .headers()
+        .get("x-amz-invocation-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("RequestResponse")
+        .to_owned();
+    let body = req.into_body().collect().await?.to_bytes();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    Ok(match (method, segments.as_slice()) {
+        (Method::GET, ["2018-06-01", "runtime", "invocation", "next"]) => next(&inner).await,
+        (Method::POST, ["2018-06-01", "runtime", "invocation", id, kind @ ("response" | "error")]) => {
+            let tx = lock(&inner.state).waiting.remove(*id);
+            match tx {
+                Some(tx) => {
+                    if let Some(tx) = tx {
+                        let outcome = if *kind == "response" { Outcome::Response(body) } else { Outcome::Error(body) };
+                        let _ = tx.send(outcome);
+                    }
+                    reply(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
+                }
+                None => reply(StatusCode::BAD_REQUEST, r#"{"errorMessage":"unknown request id"}"#),
+            }
+        }
+        (Method::POST, ["2018-06-01", "runtime", "init", "error"]) => {
+            lock(&inner.state).init_error = Some(body);
+            reply(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
+        }
+        (Method::POST, ["2015-03-31", "functions", _, "invocations"]) => {
+            if invocation_type == "Event" {
+                let _ = enqueue(&inner, body, false);
+                reply(StatusCode::ACCEPTED, "")
+            } else {
+                match enqueue(&inner, body, true) {
+                    Some(rx) => match rx.await {
+                        Ok(Outcome::Response(b)) => reply(StatusCode::OK, b),
+                        Ok(Outcome::Error(b)) => {
+                            let mut r = reply(StatusCode::OK, b);
+                            r.headers_mut()
+                                .insert("x-amz-function-error", hyper::header::HeaderValue::from_static("Unhandled"));
+                            r
+                        }
+                        Err(_) => reply(StatusCode::BAD_GATEWAY, r#"{"errorMessage":"the function went away"}"#),
+                    },
+                    None => reply(StatusCode::INTERNAL_SERVER_ERROR, ""),
+                }
+            }
+        }
+        _ => reply(StatusCode::NOT_FOUND, format!(r#"{{"errorMessage":"nothing at {path}"}}"#)),
+    })
+}
+
+/// Long-polls for the next invocation, like the real Runtime API.
+async fn next(inner: &Inner) -> Response<Full<Bytes>> {
+    {
+        let mut s = lock(&inner.state);
+        if s.first_poll.is_none() {
+            s.first_poll = Some(Instant::now());
+            inner.polled.notify_waiters();
+        }
+    }
+    loop {
+        let ready = inner.ready.notified();
+        let item = lock(&inner.state).queue.pop_front();
+        if let Some(mut p) = item {
+            lock(&inner.state).waiting.insert(p.id.clone(), p.reply.take());
+            let deadline = std::time::SystemTime::now() + inner.timeout;
+            let deadline_ms = deadline.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
+            let mut r = reply(StatusCode::OK, p.payload);
+            let headers = r.headers_mut();
+            let mut set = |k: &'static str, v: String| {
+                if let Ok(v) = v.parse() {
+                    headers.insert(k, v);
+                }
+            };
+            set("lambda-runtime-aws-request-id", p.id);
+            set("lambda-runtime-deadline-ms", deadline_ms.to_string());
+            set("lambda-runtime-invoked-function-arn", inner.arn.clone());
+            set("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000;Sampled=0".into());
+            set("content-type", "application/json".into());
+            return r;
+        }
+        ready.await;
+    }
+}

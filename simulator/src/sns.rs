@@ -1,0 +1,230 @@
+//! SNS over awsQuery: form-encoded requests (`Action=Publish&Version=2010-03-31&...`),
+//! XML answers. Published messages are kept in the world for inspection, and delivered
+//! to a topic's local Lambda invoke URL when one is set.
+
+use std::collections::BTreeMap;
+
+use crate::world::{Message, Topic, World};
+
+pub const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
+/// SNS's limit on a message and its attributes together.
+pub const MAX_MESSAGE_BYTES: usize = 262_144;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnsError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl SnsError {
+    fn invalid(message: impl Into<String>) -> Self {
+        Self { status: 400, code: "InvalidParameter", message: message.into() }
+    }
+
+    pub fn internal() -> Self {
+        Self { status: 500, code: "InternalError", message: "Internal Error".into() }
+    }
+
+    pub fn throttled() -> Self {
+        Self { status: 429, code: "Throttled", message: "Rate exceeded".into() }
+    }
+
+    pub fn xml(&self, request_id: &str) -> String {
+        let kind = if self.status >= 500 { "Receiver" } else { "Sender" };
+        format!(
+            "<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+            self.code,
+            escape(&self.message)
+        )
+    }
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn parse_form(body: &[u8]) -> BTreeMap<String, String> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// What a successful call produced: the XML answer, and a message to deliver if any.
+pub struct Answer {
+    pub xml: String,
+    pub delivery: Option<(Topic, Message)>,
+}
+
+fn wrap(action: &str, result: &str, request_id: &str) -> String {
+    format!(
+        "<{action}Response xmlns=\"{XMLNS}\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
+    )
+}
+
+pub fn call(
+    world: &mut World,
+    params: &BTreeMap<String, String>,
+    request_id: &str,
+    new_id: impl FnOnce() -> String,
+) -> Result<Answer, SnsError> {
+    match params.get("Version").map(String::as_str) {
+        Some("2010-03-31") => {}
+        _ => return Err(SnsError::invalid("Invalid parameter: Version must be 2010-03-31")),
+    }
+    let action = params.get("Action").map(String::as_str).unwrap_or("");
+    match action {
+        "Publish" => publish(world, params, request_id, new_id),
+        "CreateTopic" => {
+            let name = params.get("Name").ok_or_else(|| SnsError::invalid("Invalid parameter: Name"))?;
+            let valid = !name.is_empty()
+                && name.len() <= 256
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !valid {
+                return Err(SnsError::invalid(
+                    "Invalid parameter: Topic Name must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.",
+                ));
+            }
+            let arn = format!("arn:aws:sns:{}:{}:{name}", world.region, world.account);
+            world.topics.entry(arn.clone()).or_insert_with(|| Topic {
+                arn: arn.clone(),
+                name: name.clone(),
+                deliver_to: None,
+            });
+            Ok(Answer {
+                xml: wrap("CreateTopic", &format!("<TopicArn>{}</TopicArn>", escape(&arn)), request_id),
+                delivery: None,
+            })
+        }
+        "ListTopics" => {
+            let after = params.get("NextToken");
+            let mut arns: Vec<&String> = world.topics.keys().filter(|k| after.is_none_or(|a| *k > a)).collect();
+            let more = arns.len() > 100;
+            arns.truncate(100);
+            let members: String =
+                arns.iter().map(|a| format!("<member><TopicArn>{}</TopicArn></member>", escape(a))).collect();
+            let next = match (more, arns.last()) {
+                (true, Some(last)) => format!("<NextToken>{}</NextToken>", escape(last)),
+                _ => String::new(),
+            };
+            Ok(Answer {
+                xml: wrap("ListTopics", &format!("<Topics>{members}</Topics>{next}"), request_id),
+                delivery: None,
+            })
+        }
+        "" => Err(SnsError::invalid("Invalid parameter: Action")),
+        other => Err(SnsError {
+            status: 400,
+            code: "InvalidAction",
+            message: format!("The action {other} is not valid for this web service."),
+        }),
+    }
+}
+
+/// "Subjects must be UTF-8 text with no line breaks or control characters, and less than
+/// 100 characters long."
+fn valid_subject(s: &str) -> bool {
+    !s.is_empty() && s.chars().count() < 100 && !s.chars().any(char::is_control)
+}
+
+fn publish(
+    world: &mut World,
+    params: &BTreeMap<String, String>,
+    request_id: &str,
+    new_id: impl FnOnce() -> String,
+) -> Result<Answer, SnsError> {
+    let topic_arn = params.get("TopicArn").or_else(|| params.get("TargetArn")).ok_or_else(|| {
+        SnsError::invalid("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
+    })?;
+    let message = params.get("Message").map(String::as_str).unwrap_or("");
+    if message.is_empty() {
+        return Err(SnsError::invalid("Invalid parameter: Empty message"));
+    }
+    let subject = params.get("Subject").cloned();
+    if let Some(s) = &subject {
+        if !valid_subject(s) {
+            return Err(SnsError::invalid(
+                "Invalid parameter: Subject: must be text without line breaks or control characters, less than 100 characters long",
+            ));
+        }
+    }
+    let mut attributes = BTreeMap::new();
+    for n in 1.. {
+        let prefix = format!("MessageAttributes.entry.{n}");
+        let Some(name) = params.get(&format!("{prefix}.Name")) else { break };
+        let data_type = params.get(&format!("{prefix}.Value.DataType")).cloned().unwrap_or_default();
+        let value = params
+            .get(&format!("{prefix}.Value.StringValue"))
+            .or_else(|| params.get(&format!("{prefix}.Value.BinaryValue")))
+            .cloned()
+            .unwrap_or_default();
+        if !matches!(data_type.split('.').next(), Some("String" | "Number" | "Binary")) {
+            return Err(SnsError::invalid(format!(
+                "Invalid parameter: MessageAttributes: the data type of attribute {name} must be String, Number or Binary"
+            )));
+        }
+        attributes.insert(name.clone(), (data_type, value));
+    }
+    if attributes.len() > 10 {
+        return Err(SnsError::invalid("Invalid parameter: MessageAttributes: at most 10 attributes"));
+    }
+    let size = message.len() + attributes.iter().map(|(k, (t, v))| k.len() + t.len() + v.len()).sum::<usize>();
+    if size > MAX_MESSAGE_BYTES {
+        return Err(SnsError::invalid(format!(
+            "Invalid parameter: Message too long: {size} bytes, the limit is {MAX_MESSAGE_BYTES}"
+        )));
+    }
+    let topic = world.topics.get(topic_arn).cloned().ok_or_else(|| SnsError {
+        status: 404,
+        code: "NotFound",
+        message: "Topic does not exist".into(),
+    })?;
+    let m = Message {
+        message_id: new_id(),
+        topic_arn: topic_arn.clone(),
+        subject,
+        message: message.to_owned(),
+        attributes,
+        published_at: crate::now_millis(),
+    };
+    world.messages.push(m.clone());
+    Ok(Answer {
+        xml: wrap("Publish", &format!("<MessageId>{}</MessageId>", m.message_id), request_id),
+        delivery: topic.deliver_to.is_some().then_some((topic, m)),
+    })
+}
+
+/// The SNS event Lambda receives for a message, as AWS builds it.
+pub fn lambda_event(topic: &Topic, m: &Message, region: &str) -> serde_json::Value {
+    use serde_json::json;
+    let attributes: serde_json::Map<String, serde_json::Value> =
+        m.attributes.iter().map(|(k, (t, v))| (k.clone(), json!({"Type": t, "Value": v}))).collect();
+    json!({"Records": [{
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": format!("{}:{}", topic.arn, "0b5f4b2e-8f3c-4f8e-9a51-3c2d1e0f9a7b"),
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": m.message_id,
+            "TopicArn": topic.arn,
+            "Subject": m.subject,
+            "Message": m.message,
+            "Timestamp": crate::rfc3339_millis(m.published_at),
+            "SignatureVersion": "1",
+            "Signature": "c2ltdWxhdGVkLXNpZ25hdHVyZQ==",
+            "SigningCertUrl": format!("https://sns.{region}.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem"),
+            "UnsubscribeUrl": format!("https://sns.{region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={}:0b5f4b2e", topic.arn),
+            "MessageAttributes": attributes,
+        }
+    }]})
+}

@@ -1,0 +1,4 @@
+//! End-to-end tests: the real AWS SDK clients, over HTTP on loopback, against the
+//! simulator. One test binary, so the SDK is linked once.
+
+mod simulator_api;
