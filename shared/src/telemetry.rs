@@ -1,7 +1,5 @@
 //! Structured JSON logs through `tracing`, and CloudWatch Embedded Metric Format lines.
 
-use std::io::Write;
-
 use serde_json::{Map, Value, json};
 use tracing_subscriber::EnvFilter;
 
@@ -55,9 +53,7 @@ pub fn emit_metrics(function: &str, metrics: &[Metric<'_>]) {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or_default();
-    let line = emf(function, metrics, now);
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
+    println!("{}", emf(function, metrics, now));
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 //! End-to-end tests: the real AWS SDK clients, over HTTP on loopback, against the
 //! simulator. One test binary, so the SDK is linked once.
 
+mod recover;
 mod simulator_api;

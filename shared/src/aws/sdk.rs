@@ -3,11 +3,13 @@
 //! `AWS_ENDPOINT_URL`, `AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE`, ...) works unchanged.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_storagegateway as sgw;
+use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryReason};
 use aws_smithy_types::retry::RetryConfig;
@@ -36,26 +38,45 @@ impl Clients {
         Self::new(&config)
     }
 
-    /// Clients from a given configuration, with this project's retry and timeout settings:
-    /// adaptive retries (the client slows down when throttled) unless `AWS_RETRY_MODE` or
-    /// `AWS_MAX_ATTEMPTS` say otherwise, and timeouts so a hung call cannot eat the deadline.
+    /// Clients from a given configuration, with this project's retry and timeout settings
+    /// (unless `AWS_RETRY_MODE` or `AWS_MAX_ATTEMPTS` say otherwise):
+    ///
+    /// - standard retries, 8 attempts, backoff from 100 ms to 5 s: throttling and 5xx are
+    ///   retried by the SDK, and what still fails is retried by the run in rounds;
+    /// - no client-side retry quota: the run already bounds how many calls are in flight,
+    ///   and a quota that runs dry during a 1,500-tape recovery under throttling would turn
+    ///   retryable errors into failures;
+    /// - timeouts, so a hung call cannot eat the invocation's deadline.
+    ///
+    /// Each `Clients` has its own retry partition, so its retry state is its own.
     pub fn new(config: &SdkConfig) -> Self {
+        static PARTITION: AtomicU64 = AtomicU64::new(0);
         let retry = if std::env::var_os("AWS_RETRY_MODE").is_some() || std::env::var_os("AWS_MAX_ATTEMPTS").is_some() {
             config.retry_config().cloned().unwrap_or_else(RetryConfig::standard)
         } else {
-            RetryConfig::adaptive()
+            RetryConfig::standard()
                 .with_max_attempts(8)
                 .with_initial_backoff(Duration::from_millis(100))
                 .with_max_backoff(Duration::from_secs(5))
+        };
+        let partition = |service: &str| {
+            let n = PARTITION.fetch_add(1, Ordering::Relaxed);
+            RetryPartition::custom(format!("gateway-recovery-{service}-{n}"))
+                .token_bucket(TokenBucket::unlimited())
+                .build()
         };
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(3))
             .operation_attempt_timeout(Duration::from_secs(20))
             .build();
-        let gateway =
-            sgw::config::Builder::from(config).retry_config(retry.clone()).timeout_config(timeouts.clone()).build();
+        let gateway = sgw::config::Builder::from(config)
+            .retry_config(retry.clone())
+            .retry_partition(partition("storagegateway"))
+            .timeout_config(timeouts.clone())
+            .build();
         let notifier = aws_sdk_sns::config::Builder::from(config)
             .retry_config(retry)
+            .retry_partition(partition("sns"))
             .timeout_config(timeouts)
             // SNS answers `Throttled` (429), which the SDK does not retry on its own.
             .retry_classifier(SnsThrottled)
