@@ -41,7 +41,7 @@ fn is_partition(p: &str) -> bool {
 /// Checks `arn:<partition>:<service>:<region>:<account>:<resource>` and answers the resource.
 fn resource<'a>(field: &str, value: &'a str, service: &str) -> Result<&'a str, ArnError> {
     let len = value.chars().count();
-    if len < MIN_LEN || len > MAX_LEN {
+    if !(MIN_LEN..=MAX_LEN).contains(&len) {
         return Err(ArnError::new(
             field,
             value,

@@ -56,6 +56,8 @@ struct Inner {
     name: String,
     arn: String,
     timeout: Duration,
+    /// Sent instead of a real deadline, as `cargo lambda watch` does (`600000`).
+    fixed_deadline_ms: Mutex<Option<u64>>,
     state: Mutex<State>,
     ready: Notify,
     polled: Notify,
@@ -89,6 +91,7 @@ impl LocalFunction {
             name: name.to_owned(),
             arn: format!("arn:aws:lambda:{region}:{account}:function:{name}"),
             timeout,
+            fixed_deadline_ms: Mutex::new(None),
             state: Mutex::new(State {
                 queue: VecDeque::new(),
                 waiting: HashMap::new(),
@@ -114,6 +117,12 @@ impl LocalFunction {
             }
         });
         Ok(Self { addr, inner, task })
+    }
+
+    /// Sends `ms` as `Lambda-Runtime-Deadline-Ms` instead of a real deadline: `cargo
+    /// lambda watch` sends `600000`, a duration rather than an epoch time.
+    pub fn set_fixed_deadline_ms(&self, ms: Option<u64>) {
+        *self.inner.fixed_deadline_ms.lock().unwrap_or_else(|e| e.into_inner()) = ms;
     }
 
     /// The value for the function's `AWS_LAMBDA_RUNTIME_API`.
@@ -246,7 +255,10 @@ async fn next(inner: &Inner) -> Response<Full<Bytes>> {
         if let Some(mut p) = item {
             lock(&inner.state).waiting.insert(p.id.clone(), p.reply.take());
             let deadline = std::time::SystemTime::now() + inner.timeout;
-            let deadline_ms = deadline.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
+            let fixed = *inner.fixed_deadline_ms.lock().unwrap_or_else(|e| e.into_inner());
+            let deadline_ms = fixed.map(u128::from).unwrap_or_else(|| {
+                deadline.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default()
+            });
             let mut r = reply(StatusCode::OK, p.payload);
             let headers = r.headers_mut();
             let mut set = |k: &'static str, v: String| {
@@ -262,5 +274,61 @@ async fn next(inner: &Inner) -> Response<Full<Bytes>> {
             return r;
         }
         ready.await;
+    }
+}
+
+/// A function binary running against a [`LocalFunction`], as Lambda runs it: the standard
+/// Lambda environment, the simulator as its AWS endpoint, throwaway credentials. Killed
+/// when dropped.
+pub struct FunctionProcess {
+    pub child: tokio::process::Child,
+}
+
+impl FunctionProcess {
+    /// Starts `binary` for `function`, with `env` added (topics, policies, ...); its output
+    /// goes to `log` (or is discarded).
+    pub fn spawn(
+        binary: &std::path::Path,
+        function: &LocalFunction,
+        endpoint_url: &str,
+        region: &str,
+        env: &[(&str, String)],
+        log: Option<std::fs::File>,
+    ) -> std::io::Result<Self> {
+        use std::process::Stdio;
+        let mut cmd = tokio::process::Command::new(binary);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", function.runtime_api())
+            .env("AWS_LAMBDA_FUNCTION_NAME", &function.inner.name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", function.inner.name))
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+            .env("AWS_REGION", region)
+            .env("AWS_ENDPOINT_URL", endpoint_url)
+            .env("AWS_ACCESS_KEY_ID", "AKIDLOCALSIMULATOR")
+            .env("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .kill_on_drop(true)
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        match log {
+            Some(f) => {
+                let err = f.try_clone()?;
+                cmd.stdout(Stdio::from(f)).stderr(Stdio::from(err));
+            }
+            None => {
+                cmd.stdout(Stdio::null()).stderr(Stdio::null());
+            }
+        }
+        Ok(Self { child: cmd.spawn()? })
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
     }
 }

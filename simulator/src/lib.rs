@@ -14,6 +14,7 @@
 //! The behaviour it models, and the choices made where the API reference is silent, are in
 //! `simulator/README.md`.
 
+pub mod drill;
 pub mod error;
 pub mod faults;
 pub mod fleet;

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real AWS SDK clients, over HTTP on loopback, against the
 //! simulator. One test binary, so the SDK is linked once.
 
+mod binaries;
 mod monitor;
 mod recover;
 mod simulator_api;

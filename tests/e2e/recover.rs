@@ -177,7 +177,8 @@ async fn a_healthy_gateway_is_refused_without_a_single_change() {
 #[tokio::test]
 async fn bad_standbys_are_refused_before_any_change() {
     // (standby, how to break it, what the refusal says)
-    let cases: Vec<(&str, Box<dyn Fn(&Lab)>, &str)> = vec![
+    type Breakage = Box<dyn Fn(&Lab)>;
+    let cases: Vec<(&str, Breakage, &str)> = vec![
         (
             VOLUMES,
             Box::new(|lab| {

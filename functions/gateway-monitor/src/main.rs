@@ -2,6 +2,8 @@
 //! that went offline, waits out the grace period, and hands each failed gateway off to
 //! `recover-gateway` once. The work is in `gateway_recovery::monitor`.
 
+use std::process::ExitCode;
+
 use gateway_recovery::aws::sdk::Clients;
 use gateway_recovery::aws::{Clock, Notifier, StorageGateway, SystemClock};
 use gateway_recovery::config::{MonitorConfig, ProcessEnv};
@@ -33,11 +35,24 @@ async fn handle<G: StorageGateway, N: Notifier, C: Clock>(
 }
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+async fn main() -> ExitCode {
     gateway_recovery::telemetry::init_logging();
-    let config = MonitorConfig::from_source(&ProcessEnv)?;
+    // A bad setting stops the function at init, with the variable named in the log.
+    let config = match MonitorConfig::from_source(&ProcessEnv) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "gateway-monitor cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
     let clients = Clients::from_env().await;
     let monitor =
         Monitor { gateway: &clients.gateway, notifier: &clients.notifier, clock: &SystemClock, config: &config };
-    lambda_runtime::run(service_fn(|event| handle(event, &monitor))).await
+    match lambda_runtime::run(service_fn(|event| handle(event, &monitor))).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "the Lambda runtime stopped");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! invoked directly), recovers every tape onto a standby tape gateway and every cached
 //! volume into a snapshot, and reports each one. The work is in `gateway_recovery::recover`.
 
+use std::process::ExitCode;
 use std::time::SystemTime;
 
 use gateway_recovery::aws::sdk::Clients;
@@ -57,11 +58,24 @@ async fn handle<G: StorageGateway, N: Notifier, C: Clock>(
 }
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+async fn main() -> ExitCode {
     gateway_recovery::telemetry::init_logging();
-    let config = RecoverConfig::from_source(&ProcessEnv)?;
+    // A bad setting stops the function at init, with the variable named in the log.
+    let config = match RecoverConfig::from_source(&ProcessEnv) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "recover-gateway cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
     let clients = Clients::from_env().await;
     let recovery =
         Recovery { gateway: &clients.gateway, notifier: &clients.notifier, clock: &SystemClock, config: &config };
-    lambda_runtime::run(service_fn(|event| handle(event, &recovery))).await
+    match lambda_runtime::run(service_fn(|event| handle(event, &recovery))).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "the Lambda runtime stopped");
+            ExitCode::FAILURE
+        }
+    }
 }

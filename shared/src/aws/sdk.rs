@@ -161,7 +161,7 @@ fn parsed<T>(
     value: Option<&str>,
     parse: impl Fn(&str) -> Result<T, crate::arn::ArnError>,
 ) -> Option<T> {
-    match value.map(|v| parse(v)) {
+    match value.map(parse) {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
             tracing::warn!(what, error = %e, "AWS described an item with an ARN this project refuses; it is left out");

@@ -338,16 +338,16 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Monitor<'_, G, N, C> {
                 attributes: vec![("type".into(), GATEWAY_OFFLINE.into()), ("gatewayId".into(), arn.id().to_owned())],
             })
             .await?;
-        let minutes = (now - since) / 60;
+        let offline_for = human_duration(now - since);
         let alert = Publication {
             topic: self.config.report_topic.clone(),
             subject: Some(format!(
-                "Gateway {} ({}) offline for {minutes} min: recovery started",
+                "Gateway {} ({}) offline for {offline_for}: recovery started",
                 arn.id(),
                 truncate(name, 40)
             )),
             body: format!(
-                "Storage Gateway {name} ({}) has been offline since {} ({minutes} minutes, grace period {} s).\n\
+                "Storage Gateway {name} ({}) has been offline since {} ({offline_for}, grace period {} s).\n\
                  It was handed off to recover-gateway (outage {}).\nGateway: {arn}\nType: {}\n\
                  A recovery report follows on this topic.",
                 arn.id(),
@@ -403,6 +403,16 @@ fn health_word(h: &Health) -> &'static str {
         Health::Online => "online",
         Health::Offline => "offline",
         _ => "probed",
+    }
+}
+
+/// `45 s`, `15 min`, `2 h 5 min`.
+fn human_duration(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        0..120 => format!("{secs} s"),
+        120..7200 => format!("{} min", secs / 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
     }
 }
 

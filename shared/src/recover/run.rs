@@ -170,11 +170,9 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             self.gateway.list_tags((&req.failed).into()),
             find_summary(self.gateway, &req.failed),
         );
-        if let Ok(s) = &summary {
-            if let Some(s) = s {
-                d.failed_ref.name = Some(s.name.clone());
-                d.failed_ref.kind = Some(s.kind);
-            }
+        if let Ok(Some(s)) = &summary {
+            d.failed_ref.name = Some(s.name.clone());
+            d.failed_ref.kind = Some(s.kind);
         }
         match described {
             Ok(info) => {

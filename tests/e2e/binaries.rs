@@ -1,0 +1,192 @@
+//! The real function binaries, run as Lambda runs them (a local Runtime API, the standard
+//! environment), against the simulator.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use e2e::sgw_sim::generate::{FleetShape, PRIMARY};
+use e2e::sgw_sim::lambda::{FunctionProcess, LocalFunction, Outcome};
+use e2e::{Lab, gateway_arn};
+use serde_json::{Value, json};
+
+/// Both binaries, built once per test run with the cargo running the tests.
+pub fn binaries() -> &'static (PathBuf, PathBuf) {
+    static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    BUILT.get_or_init(|| match e2e::sgw_sim::drill::build_functions_with(env!("CARGO"), false) {
+        Ok(paths) => paths,
+        Err(e) => panic!("building the function binaries failed: {e}"),
+    })
+}
+
+pub fn topic(name: &str) -> String {
+    format!("arn:aws:sns:us-east-1:123456789012:{name}")
+}
+
+pub fn recover_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("REPORT_TOPIC_ARN", topic("gateway-reports")),
+        ("RECOVERY_TOPIC_ARN", topic("gateway-recovery")),
+        ("RUST_LOG", "warn".into()),
+    ]
+}
+
+pub fn monitor_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("REPORT_TOPIC_ARN", topic("gateway-reports")),
+        ("RECOVERY_TOPIC_ARN", topic("gateway-recovery")),
+        ("OFFLINE_GRACE_SECONDS", "900".into()),
+        ("RUST_LOG", "warn".into()),
+    ]
+}
+
+/// A function binary running against the lab's simulator.
+pub struct Running {
+    pub function: LocalFunction,
+    /// Kept so the process lives as long as the test needs it.
+    _process: FunctionProcess,
+}
+
+pub async fn start(lab: &Lab, name: &str, env: &[(&str, String)]) -> Running {
+    let (monitor, recover) = binaries();
+    let binary = if name == "gateway-monitor" { monitor } else { recover };
+    let function = LocalFunction::start(name, "us-east-1", "123456789012", Duration::from_secs(900)).await.unwrap();
+    let process = FunctionProcess::spawn(binary, &function, &lab.sim.url(), "us-east-1", env, None).unwrap();
+    Running { function, _process: process }
+}
+
+pub async fn invoke(f: &Running, event: &Value) -> Outcome {
+    f.function.invoke(event.to_string(), Duration::from_secs(120)).await.expect("the function answered")
+}
+
+/// Bad events every function must refuse by naming the field, before any AWS call.
+fn bad_recovery_events() -> Vec<(Value, &'static str)> {
+    let good = gateway_arn(PRIMARY);
+    vec![
+        (json!([]), "event"),
+        (json!("recover"), "event"),
+        (json!({}), "event"),
+        (json!({"failedGatewayArn": "arn:aws:storagegateway:us-east-1:1:gateway/sgw-1"}), "failedGatewayArn"),
+        (json!({"failedGatewayArn": format!("{good}{}", "A".repeat(460))}), "failedGatewayArn"),
+        (json!({"failedGatewayArn": good.replace("storagegateway", "ec2")}), "failedGatewayArn"),
+        (json!({"failedGatewayArn": gateway_arn("sgw-12A3456B").to_lowercase()}), "failedGatewayArn"),
+        (json!({"failedGatewayArn": good, "standbyGatewayArn": "sgw-23B4567C"}), "standbyGatewayArn"),
+        (json!({"failedGatewayArn": good, "approve": true}), "approve"),
+        (json!({"failedGatewayArn": good, "dryRun": "false"}), "dryRun"),
+        (json!({"type": "GatewayOffline", "version": 2}), "version"),
+        (json!({"type": "GatewayOffline", "version": 1, "gatewayArn": "x"}), "gatewayName"),
+        (
+            json!({"type": "GatewayOffline", "version": 1, "gatewayArn": "arn:aws:storagegateway:us-east-1:123456789012:gateway/x",
+                "gatewayName": "n", "gatewayType": "VTL", "offlineSince": "t", "detectedAt": "t", "outageId": "o"}),
+            "gatewayArn",
+        ),
+        (
+            json!({"type": "RecoveryContinuation", "version": 1, "recoveryId": "r", "failedGatewayArn": good, "slice": "two", "startedAt": "t"}),
+            "slice",
+        ),
+        (
+            json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:aws:sns:us-east-1:123456789012:t:1",
+                "Sns": {"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Message": "not json",
+                "Timestamp": "2026-11-25T10:00:00.000Z", "SignatureVersion": "1", "Signature": "s", "SigningCertUrl": "u", "UnsubscribeUrl": "u"}}]}),
+            "Records[0].Sns.Message",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn recover_gateway_refuses_bad_events_by_name_without_calling_aws() {
+    let lab = Lab::generated(FleetShape { tapes: 2, ..Default::default() }).await;
+    let f = start(&lab, "recover-gateway", &recover_env()).await;
+    for (event, field) in bad_recovery_events() {
+        let Outcome::Error(body) = invoke(&f, &event).await else { panic!("{event} was accepted") };
+        let e: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(e["errorType"], "NonRetryable", "{event}: {e}");
+        let msg = e["errorMessage"].as_str().unwrap();
+        assert!(msg.starts_with(&format!("bad event: {field}")), "{event}: {msg}");
+    }
+    assert!(lab.sim.calls().is_empty(), "no AWS call was made: {:?}", lab.sim.calls());
+}
+
+#[tokio::test]
+async fn gateway_monitor_refuses_bad_events_by_name_without_calling_aws() {
+    let lab = Lab::generated(FleetShape { tapes: 0, ..Default::default() }).await;
+    let f = start(&lab, "gateway-monitor", &monitor_env()).await;
+    for (event, field) in [
+        (json!(null), "event"),
+        (json!({"gatewayArns": ["sgw-12A3456B"]}), "gatewayArns[0]"),
+        (json!({"gatewayArns": []}), "gatewayArns"),
+        (json!({"action": "reboot"}), "action"),
+        (
+            json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.storagegateway", "detail": {}}),
+            "detail-type",
+        ),
+        (json!({"unexpected": true}), "event"),
+    ] {
+        let Outcome::Error(body) = invoke(&f, &event).await else { panic!("{event} was accepted") };
+        let e: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(e["errorType"], "NonRetryable");
+        assert!(e["errorMessage"].as_str().unwrap().starts_with(&format!("bad event: {field}")), "{event}: {e}");
+    }
+    assert!(lab.sim.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_setting_stops_the_function_at_init_naming_the_variable() {
+    let lab = Lab::sample().await;
+    let (_, recover) = binaries();
+    let function =
+        LocalFunction::start("recover-gateway", "us-east-1", "123456789012", Duration::from_secs(60)).await.unwrap();
+    let log_path = std::env::temp_dir().join(format!("init-error-{}.log", std::process::id()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut p = FunctionProcess::spawn(recover, &function, &lab.sim.url(), "us-east-1", &[], Some(log)).unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), p.child.wait()).await.expect("it exits").unwrap();
+    assert!(!status.success());
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("environment variable REPORT_TOPIC_ARN is required: every run publishes its report there"),
+        "{log}"
+    );
+    assert!(function.first_poll().is_none(), "it never asked for work");
+    assert!(lab.sim.calls().is_empty());
+}
+
+#[tokio::test]
+async fn with_cargo_lambda_watchs_duration_deadline_the_time_budget_is_used() {
+    let lab = Lab::generated(FleetShape { tapes: 200, ..Default::default() }).await;
+    lab.sim
+        .set_faults(e2e::sgw_sim::FaultConfig {
+            global: e2e::sgw_sim::FaultSpec { latency_ms: 20, ..Default::default() },
+            ..Default::default()
+        })
+        .unwrap();
+    let mut env = recover_env();
+    env.push(("TIME_BUDGET_SECONDS", "1".into()));
+    env.push(("MAX_CONCURRENCY", "2".into()));
+    let f = start(&lab, "recover-gateway", &env).await;
+    f.function.set_fixed_deadline_ms(Some(600_000));
+    let Outcome::Response(body) = invoke(&f, &json!({"failedGatewayArn": gateway_arn(PRIMARY)})).await else {
+        panic!("the recovery failed")
+    };
+    let report: Value = serde_json::from_slice(&body).unwrap();
+    // A deadline in 1970 is not "already expired": the run worked for its budget, then handed over.
+    assert_eq!(report["status"], "continued", "{report}");
+    let done = report["tapes"]["done"].as_u64().unwrap();
+    assert!(done > 0 && done < 200, "{done}");
+}
+
+#[tokio::test]
+async fn the_whole_chain_runs_on_the_real_binaries() {
+    let (monitor, _) = binaries();
+    let dir = monitor.parent().unwrap().to_path_buf();
+    let opts = e2e::sgw_sim::drill::DrillOptions {
+        tapes: 50,
+        volumes: 2,
+        grace_secs: 2,
+        sweep_every: Duration::from_millis(700),
+        latency_ms: 2,
+        bin_dir: Some(dir),
+        timeout: Duration::from_secs(60),
+        ..Default::default()
+    };
+    assert_eq!(e2e::sgw_sim::drill::run(opts).await, Ok(true));
+}
