@@ -4,4 +4,5 @@
 mod binaries;
 mod monitor;
 mod recover;
+mod replay;
 mod simulator_api;
