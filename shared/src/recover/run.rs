@@ -6,10 +6,11 @@
 //! never retrieved again, a volume tagged with the snapshot of its recovery point is never
 //! snapshotted again, and a call whose answer was lost is checked against the world.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use futures::stream::FuturesUnordered;
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::json;
 
@@ -21,12 +22,18 @@ use crate::aws::{AwsError, Clock, ErrorKind, Notifier, Pages, Publication, Stora
 use crate::config::RecoverConfig;
 use crate::deadline::Budget;
 use crate::handoff::{Progress, RECOVERY_CONTINUATION, RecoveryContinuation, VERSION};
-use crate::model::{GatewayKind, GatewaySummary, Tags, TapeRecoveryPoint, VolumeRecoveryPoint, tag};
+use crate::model::{
+    GatewayDescription, GatewayKind, GatewaySummary, Tags, Tape, TapeRecoveryPoint, VolumeRecoveryPoint, tag,
+};
 use crate::time::rfc3339;
 
-/// Retry rounds for tapes whose retrieval failed with a retryable error (after the SDK's
-/// own retries), while time remains.
-const ROUNDS: u32 = 4;
+/// Times a tape whose retrieval failed with a retryable error (after the SDK's own
+/// retries) goes back in the queue, with a growing pause, before it counts as failed.
+const MAX_REQUEUES: u32 = 5;
+
+/// How long the run's own confirmation that the gateway is offline stays good enough to
+/// disable it on; after that, it is asked again just before `DisableGateway`.
+const RECONFIRM_AFTER: Duration = Duration::from_secs(30);
 
 /// What a recovery needs from the outside world.
 pub struct Recovery<'a, G, N, C> {
@@ -164,12 +171,39 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         started_at: &str,
         started: Instant,
     ) -> Draft {
-        // 1. Confirm the failure: the API is the truth.
-        let (described, tags, summary) = tokio::join!(
+        // 1. Read everything the run needs, at once: the failed gateway's state, tags and
+        // listing, its tape recovery points and the standby. These are reads only, so a
+        // run that ends up refusing has changed nothing. The tape listing and the standby
+        // checks start before the gateway's type is known (a hand-off says it); for a
+        // volume gateway their answers are dropped.
+        let tapes_likely = !matches!(&req.source, Source::Handoff(m) if m.gateway_type != GatewayKind::Tape);
+        let tags_and_standby = async {
+            let tags = self.gateway.list_tags((&req.failed).into()).await;
+            let standby = match &tags {
+                Ok(t) if tapes_likely => Some(self.resolve_standby(req, t)),
+                _ => None,
+            };
+            let checks = match &standby {
+                Some(Ok(s)) if s != &req.failed => {
+                    Some(tokio::join!(self.gateway.describe_gateway(s), all(self.gateway.gateway_tapes(s))))
+                }
+                _ => None,
+            };
+            (tags, standby, checks)
+        };
+        let points = async {
+            match tapes_likely {
+                true => Some(all(self.gateway.tape_recovery_points(&req.failed)).await),
+                false => None,
+            }
+        };
+        let (described, (tags, standby, standby_checks), summary, points) = tokio::join!(
             self.gateway.describe_gateway(&req.failed),
-            self.gateway.list_tags((&req.failed).into()),
+            tags_and_standby,
             find_summary(self.gateway, &req.failed),
+            points,
         );
+        let confirmed_at = Instant::now();
         if let Ok(Some(s)) = &summary {
             d.failed_ref.name = Some(s.name.clone());
             d.failed_ref.kind = Some(s.kind);
@@ -229,9 +263,13 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             outage: outage.as_deref(),
             tags: &tags,
             already_disabled,
+            confirmed_at,
         };
         let d = match kind {
-            GatewayKind::Tape => self.recover_tapes(&ctx, d).await,
+            GatewayKind::Tape => {
+                let prefetched = Prefetched { standby, standby_checks, points };
+                self.recover_tapes(&ctx, d, prefetched).await
+            }
             GatewayKind::CachedVolume => self.recover_volumes(&ctx, d).await,
             GatewayKind::StoredVolume | GatewayKind::Other => d.end(
                 Status::Refused,
@@ -265,10 +303,10 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         })
     }
 
-    async fn recover_tapes(&self, ctx: &Ctx<'_>, mut d: Draft) -> Draft {
+    async fn recover_tapes(&self, ctx: &Ctx<'_>, mut d: Draft, pre: Prefetched) -> Draft {
         let req = ctx.req;
         // 2. The standby: named, connected, a tape gateway, not the failed one, with room.
-        let standby = match self.resolve_standby(req, ctx.tags) {
+        let standby = match pre.standby.unwrap_or_else(|| self.resolve_standby(req, ctx.tags)) {
             Ok(s) => s,
             Err(why) => return d.end(Status::Refused, why),
         };
@@ -276,11 +314,15 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         if standby == req.failed {
             return d.end(Status::Refused, "the standby gateway is the failed gateway itself");
         }
-        let (standby_info, standby_tapes, points) = tokio::join!(
-            self.gateway.describe_gateway(&standby),
-            all(self.gateway.gateway_tapes(&standby)),
-            all(self.gateway.tape_recovery_points(&req.failed)),
-        );
+        let ((standby_info, standby_tapes), points) = match (pre.standby_checks, pre.points) {
+            (Some(checks), Some(points)) => (checks, points),
+            _ => tokio::join!(
+                async {
+                    tokio::join!(self.gateway.describe_gateway(&standby), all(self.gateway.gateway_tapes(&standby)))
+                },
+                all(self.gateway.tape_recovery_points(&req.failed)),
+            ),
+        };
         match standby_info {
             Ok(info) if info.kind != GatewayKind::Tape => {
                 return d.end(
@@ -404,15 +446,20 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
     /// answers when it was disabled.
     async fn disable(&self, ctx: &Ctx<'_>, standby: &GatewayArn, plan: &TapePlan, why: &str) -> Result<String, Stop> {
         let req = ctx.req;
-        match self.gateway.describe_gateway(&req.failed).await {
+        // Confirmed offline moments ago in this run, or worth asking again?
+        let fresh = ctx.confirmed_at.elapsed() < RECONFIRM_AFTER;
+        match if fresh { Err(None) } else { self.gateway.describe_gateway(&req.failed).await.map_err(Some) } {
+            Err(None) => {}
             Ok(info) => {
                 return Err(Stop::Ended(
                     Status::NotFailed,
                     format!("the gateway came back (state {}) before it was disabled; nothing was changed", info.state),
                 ));
             }
-            Err(e) if e.kind == ErrorKind::NotConnected => {}
-            Err(e) => return Err(Stop::Failed("could not re-confirm the gateway is offline before disabling it", e)),
+            Err(Some(e)) if e.kind == ErrorKind::NotConnected => {}
+            Err(Some(e)) => {
+                return Err(Stop::Failed("could not re-confirm the gateway is offline before disabling it", e));
+            }
         }
         let at = rfc3339(self.clock.now());
         let audit = Publication {
@@ -451,8 +498,10 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         Ok(at)
     }
 
-    /// Retrieves the planned tapes, `MAX_CONCURRENCY` at a time, in rounds for retryable
-    /// failures, until done, out of time, or stopped by a standby-wide error.
+    /// Retrieves the planned tapes, `MAX_CONCURRENCY` at a time, until done, out of time,
+    /// or stopped by a standby-wide error. A tape whose retrieval fails with a retryable
+    /// error (after the SDK's own retries) goes back in the queue after a pause, so the
+    /// pipeline stays full under throttling instead of waiting for a whole round to end.
     async fn retrieve_all(
         &self,
         plan: &[TapeRecoveryPoint],
@@ -462,55 +511,49 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         let stop: Mutex<Option<AwsError>> = Mutex::new(None);
         let stopped = || stop.lock().map(|s| s.is_some()).unwrap_or(true);
         let mut results: Vec<ItemResult> = Vec::with_capacity(plan.len());
-        let mut todo: Vec<TapeRecoveryPoint> = plan.to_vec();
+        let mut queue: VecDeque<(TapeRecoveryPoint, u32, Option<Instant>)> =
+            plan.iter().cloned().map(|rp| (rp, 0, None)).collect();
         let mut last_errors: HashMap<TapeArn, AwsError> = HashMap::new();
-        for round in 0..ROUNDS {
-            let attempts: Vec<Attempt> = stream::iter(todo)
-                .map(|rp| async {
-                    if budget.expired() || stopped() {
-                        return Attempt::NotStarted(rp);
+        let mut in_flight = FuturesUnordered::new();
+        loop {
+            while in_flight.len() < self.config.max_concurrency && !budget.expired() && !stopped() {
+                let Some((rp, requeues, not_before)) = queue.pop_front() else { break };
+                let stop = &stop;
+                in_flight.push(async move {
+                    if let Some(t) = not_before {
+                        tokio::time::sleep_until(t.into()).await;
                     }
-                    self.retrieve_one(rp, standby, &stop).await
-                })
-                .buffer_unordered(self.config.max_concurrency)
-                .collect()
-                .await;
-            todo = Vec::new();
-            for a in attempts {
-                match a {
-                    Attempt::Done(r) => results.push(r),
-                    Attempt::Retry(rp, e) => {
-                        last_errors.insert(rp.tape.clone(), e);
-                        todo.push(rp);
-                    }
-                    Attempt::NotStarted(rp) => {
-                        let r = match last_errors.get(&rp.tape) {
-                            Some(e) => ItemResult::failed(rp.tape.barcode(), rp.tape.as_str(), e),
-                            None => ItemResult::new(rp.tape.barcode(), rp.tape.as_str(), Outcome::Pending),
-                        };
-                        results.push(r);
-                    }
+                    let attempt = if budget.expired() {
+                        Attempt::NotStarted(rp)
+                    } else {
+                        self.retrieve_one(rp, standby, stop).await
+                    };
+                    (attempt, requeues)
+                });
+            }
+            let Some((attempt, requeues)) = in_flight.next().await else { break };
+            match attempt {
+                Attempt::Done(r) => results.push(r),
+                Attempt::Retry(rp, e) if requeues < MAX_REQUEUES => {
+                    let pause = Duration::from_millis(500 << requeues).min(Duration::from_secs(8));
+                    tracing::info!(tape = rp.tape.barcode(), error = %e, requeues, "retrying a tape later");
+                    last_errors.insert(rp.tape.clone(), e);
+                    queue.push_back((rp, requeues + 1, Some(Instant::now() + pause)));
                 }
+                Attempt::Retry(rp, e) => results.push(ItemResult::failed(rp.tape.barcode(), rp.tape.as_str(), &e)),
+                Attempt::NotStarted(rp) => queue.push_back((rp, requeues, None)),
             }
-            if todo.is_empty() || budget.expired() || stopped() || round + 1 == ROUNDS {
-                break;
-            }
-            let pause = Duration::from_millis(500 << round).min(budget.remaining());
-            tracing::info!(
-                round = round + 1,
-                tapes = todo.len(),
-                pause_ms = pause.as_millis() as u64,
-                "retrying tapes that failed with retryable errors"
-            );
-            tokio::time::sleep(pause).await;
         }
-        for rp in todo {
-            let r = match last_errors.get(&rp.tape) {
-                Some(e) => ItemResult::failed(rp.tape.barcode(), rp.tape.as_str(), e),
+        // What is left was never started (out of time, or stopped): pending, with the last
+        // error for tapes that had one.
+        for (rp, _, _) in queue {
+            results.push(match last_errors.get(&rp.tape) {
+                Some(e) => ItemResult::failed(rp.tape.barcode(), rp.tape.as_str(), e)
+                    .note(format!("not retried before the run stopped; last error: {}", e.message)),
                 None => ItemResult::new(rp.tape.barcode(), rp.tape.as_str(), Outcome::Pending),
-            };
-            results.push(r);
+            });
         }
+        drop(in_flight);
         let stopped_by = stop.into_inner().unwrap_or_else(|e| e.into_inner());
         (results, stopped_by)
     }
@@ -533,8 +576,13 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             }
             return Attempt::Done(ItemResult::failed(&id, &arn, &e));
         }
-        // The call may have failed after AWS applied it (a lost answer, a concurrent run):
-        // the standby says whether the tape is there.
+        // A throttled call was refused before anything was done: just try again later
+        // (checking the standby would spend the same scarce rate budget).
+        if e.kind == ErrorKind::Throttled {
+            return Attempt::Retry(rp, e);
+        }
+        // Otherwise the call may have failed after AWS applied it (a lost answer, a
+        // concurrent run): the standby says whether the tape is there.
         match self.gateway.find_tapes(standby, std::slice::from_ref(&rp.tape)).await {
             Ok(found) if found.iter().any(|t| t.tape == rp.tape) => {
                 Attempt::Done(ItemResult::new(&id, &arn, Outcome::AlreadyDone).note(format!(
@@ -804,6 +852,16 @@ enum Stop {
     Failed(&'static str, AwsError),
 }
 
+/// The standby's description and tapes, as read.
+type StandbyChecks = (Result<GatewayDescription, AwsError>, Result<Vec<Tape>, AwsError>);
+
+/// What the first, parallel read of a run fetched for the tape path.
+struct Prefetched {
+    standby: Option<Result<GatewayArn, String>>,
+    standby_checks: Option<StandbyChecks>,
+    points: Option<Result<Vec<TapeRecoveryPoint>, AwsError>>,
+}
+
 struct Ctx<'a> {
     req: &'a RecoveryRequest,
     budget: &'a Budget,
@@ -814,4 +872,5 @@ struct Ctx<'a> {
     outage: Option<&'a str>,
     tags: &'a Tags,
     already_disabled: bool,
+    confirmed_at: Instant,
 }
