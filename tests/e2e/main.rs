@@ -4,5 +4,6 @@
 mod binaries;
 mod monitor;
 mod recover;
+mod reliability;
 mod replay;
 mod simulator_api;

@@ -1,0 +1,279 @@
+//! The worst day of the quarter: API faults, crashes, duplicate deliveries, flaps, and a
+//! standby that fails mid-run. Each test prints the figures RELIABILITY.md reports
+//! (`cargo test -p e2e reliability -- --nocapture`).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use e2e::sgw_sim::generate::{FleetShape, PRIMARY, STANDBY};
+use e2e::sgw_sim::lambda::{FunctionProcess, LocalFunction, Outcome};
+use e2e::sgw_sim::{FaultConfig, FaultSpec};
+use e2e::{Lab, gateway_arn};
+use gateway_recovery::recover::Status;
+use serde_json::{Value, json};
+
+use crate::binaries::{binaries, recover_env};
+use crate::monitor::{T0, TestClock, hand_offs, sweep};
+use crate::recover::{direct, run, tapes_on};
+
+/// The standby holds each of the failed gateway's tapes exactly once, RECOVERED.
+fn assert_every_tape_once_on_the_standby(lab: &Lab, tapes: usize) {
+    let on = tapes_on(lab, STANDBY);
+    let mut seen = BTreeMap::new();
+    for (barcode, status) in &on {
+        assert_eq!(status, "RECOVERED", "{barcode}");
+        *seen.entry(barcode.clone()).or_insert(0) += 1;
+    }
+    assert_eq!(seen.len(), tapes, "every tape is on the standby");
+    assert!(seen.values().all(|n| *n == 1));
+    // The recovery points say the same: each retrieved once, to the standby.
+    let retrieved =
+        lab.sim.with_world(|w| w.tape_recovery_points.values().filter(|r| r.retrieved_to.is_some()).count());
+    assert_eq!(retrieved, tapes);
+}
+
+/// Retrievals AWS refused because the tape had already been retrieved: duplicate work.
+fn duplicate_retrievals(lab: &Lab) -> usize {
+    lab.sim
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "RetrieveTapeRecoveryPoint" && c.outcome.ends_with("/InvalidParameters"))
+        .count()
+}
+
+#[tokio::test]
+async fn api_faults_lose_nothing_and_retrieve_each_tape_once() {
+    for seed in [1, 2, 3] {
+        let lab = Lab::generated(FleetShape { tapes: 1500, ..Default::default() }).await;
+        lab.sim
+            .set_faults(FaultConfig {
+                seed: Some(seed),
+                global: FaultSpec {
+                    latency_ms: 1,
+                    jitter_ms: 4,
+                    error_rate: 0.1,
+                    throttle_rate: 0.1,
+                    drop_rate: 0.02,
+                    drop_response_rate: 0.02,
+                    ..Default::default()
+                },
+                ..Default::default()
+            })
+            .unwrap();
+        let t = Instant::now();
+        let report = run(&lab, direct(PRIMARY)).await;
+        let calls = lab.sim.calls();
+        let faults: BTreeMap<String, usize> = calls.iter().filter(|c| !c.ok()).fold(BTreeMap::new(), |mut m, c| {
+            *m.entry(c.outcome.clone()).or_default() += 1;
+            m
+        });
+        eprintln!(
+            "seed {seed}: {:?} in {:.1} s; {} calls, faults {faults:?}; tapes {:?}",
+            report.status,
+            t.elapsed().as_secs_f64(),
+            calls.len(),
+            report.tapes
+        );
+        assert_eq!(report.status, Status::Completed, "seed {seed}: {}", report.summary);
+        assert_eq!(report.tapes.total, 1500);
+        assert_eq!(report.tapes.done + report.tapes.already_done, 1500, "the report accounts for every tape");
+        assert_every_tape_once_on_the_standby(&lab, 1500);
+    }
+}
+
+async fn start_recover(lab: &Lab, function: &LocalFunction) -> FunctionProcess {
+    let (_, recover) = binaries();
+    FunctionProcess::spawn(recover, function, &lab.sim.url(), "us-east-1", &recover_env(), None).unwrap()
+}
+
+#[tokio::test]
+async fn a_run_killed_at_any_point_is_finished_by_the_next_one() {
+    let event = json!({"failedGatewayArn": gateway_arn(PRIMARY)}).to_string();
+    let trials = 20;
+    let mut killed_after = Vec::new();
+    for trial in 0..trials {
+        let lab = Lab::generated(FleetShape { tapes: 1500, ..Default::default() }).await;
+        lab.sim
+            .set_faults(FaultConfig {
+                seed: Some(trial),
+                global: FaultSpec { latency_ms: 2, jitter_ms: 4, ..Default::default() },
+                ..Default::default()
+            })
+            .unwrap();
+        let function = LocalFunction::start("recover-gateway", "us-east-1", "123456789012", Duration::from_secs(900))
+            .await
+            .unwrap();
+        let mut first = start_recover(&lab, &function).await;
+        assert!(function.wait_ready(Duration::from_secs(20)).await);
+        function.invoke_async(event.clone());
+        // Kill it somewhere between its first call and its last retrieval.
+        let at = fastrand::Rng::with_seed(trial).u64(0..1500);
+        loop {
+            let retrieved = lab.sim.applied("RetrieveTapeRecoveryPoint").len() as u64;
+            if retrieved >= at || lab.sim.calls().len() as u64 > 1600 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        first.kill().await;
+        let before = lab.sim.applied("RetrieveTapeRecoveryPoint").len();
+        killed_after.push(before);
+        // A new instance, a new invocation.
+        let second_fn = LocalFunction::start("recover-gateway", "us-east-1", "123456789012", Duration::from_secs(900))
+            .await
+            .unwrap();
+        let _second = start_recover(&lab, &second_fn).await;
+        let answer = second_fn.invoke(event.clone(), Duration::from_secs(300)).await;
+        let Some(Outcome::Response(body)) = answer else { panic!("trial {trial}: {answer:?}") };
+        let report: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(report["status"], "completed", "trial {trial}: {}", report["summary"]);
+        let done = report["tapes"]["done"].as_u64().unwrap() as usize;
+        let already = report["tapes"]["alreadyDone"].as_u64().unwrap() as usize;
+        assert_eq!(done + already, 1500, "trial {trial}: every tape accounted for");
+        assert!(already >= before, "trial {trial}: what the killed run did is found on the standby");
+        assert_every_tape_once_on_the_standby(&lab, 1500);
+        assert_eq!(duplicate_retrievals(&lab), 0, "trial {trial}: no tape was retrieved twice, nor even asked twice");
+    }
+    eprintln!("killed after {killed_after:?} retrievals; every rerun completed");
+}
+
+#[tokio::test]
+async fn two_concurrent_invocations_and_a_late_replay_duplicate_nothing() {
+    let lab = Lab::generated(FleetShape { tapes: 600, ..Default::default() }).await;
+    lab.sim
+        .set_faults(FaultConfig { global: FaultSpec { latency_ms: 5, ..Default::default() }, ..Default::default() })
+        .unwrap();
+    let message = gateway_recovery::handoff::GatewayOffline::new(
+        &e2e::gateway(PRIMARY),
+        "tape-primary",
+        gateway_recovery::model::GatewayKind::Tape,
+        "2026-11-25T10:00:00Z",
+        "2026-11-25T10:15:00Z",
+    );
+    let event = serde_json::to_string(&message).unwrap();
+    // One function, two instances polling it: SNS delivered the hand-off twice at once.
+    let function =
+        LocalFunction::start("recover-gateway", "us-east-1", "123456789012", Duration::from_secs(900)).await.unwrap();
+    let _a = start_recover(&lab, &function).await;
+    let _b = start_recover(&lab, &function).await;
+    let (ra, rb) = tokio::join!(
+        function.invoke(event.clone(), Duration::from_secs(300)),
+        function.invoke(event.clone(), Duration::from_secs(300))
+    );
+    let reports: Vec<Value> = [ra, rb]
+        .into_iter()
+        .map(|r| match r {
+            Some(Outcome::Response(b)) => serde_json::from_slice(&b).unwrap(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_every_tape_once_on_the_standby(&lab, 600);
+    let statuses: Vec<&str> = reports.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    eprintln!(
+        "concurrent duplicates: statuses {statuses:?}, done {:?}, duplicate retrieval attempts {}",
+        reports.iter().map(|r| &r["tapes"]["done"]).collect::<Vec<_>>(),
+        duplicate_retrievals(&lab)
+    );
+    // Between them, each tape retrieved once; neither reports a failure.
+    let done: u64 = reports.iter().map(|r| r["tapes"]["done"].as_u64().unwrap()).sum();
+    assert_eq!(done, 600);
+    assert!(reports.iter().all(|r| r["tapes"]["failed"] == 0), "no error storm: {reports:?}");
+    assert_eq!(lab.sim.applied("DisableGateway").len(), 1, "disabled once");
+    // The hand-off replayed after completion does nothing and reports nothing.
+    let published = lab.sim.messages().len();
+    let replay = function.invoke(event, Duration::from_secs(60)).await;
+    let Some(Outcome::Response(b)) = replay else { panic!("{replay:?}") };
+    let r: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(r["status"], "already-completed");
+    assert_eq!(lab.sim.messages().len(), published);
+}
+
+#[tokio::test]
+async fn a_thousand_flaps_never_hand_off_and_a_real_outage_hands_off_once() {
+    let lab = Lab::generated(FleetShape { tapes: 1, gateways: 0, ..Default::default() }).await;
+    let clock = TestClock::at(T0);
+    let cycles = 1000;
+    for _ in 0..cycles {
+        // Down for 14 minutes (three sweeps), back for one sweep.
+        lab.sim.set_connected(PRIMARY, false);
+        for _ in 0..3 {
+            sweep(&lab, &clock).await;
+            clock.advance(280);
+        }
+        lab.sim.set_connected(PRIMARY, true);
+        sweep(&lab, &clock).await;
+        clock.advance(60);
+    }
+    assert!(hand_offs(&lab).is_empty());
+    assert!(lab.sim.applied("DisableGateway").is_empty());
+    let flaps_calls = lab.sim.calls().len();
+    lab.sim.set_connected(PRIMARY, false);
+    for _ in 0..10 {
+        sweep(&lab, &clock).await;
+        clock.advance(300);
+    }
+    assert_eq!(hand_offs(&lab).len(), 1);
+    eprintln!(
+        "{cycles} flaps ({flaps_calls} API calls): 0 hand-offs, 0 DisableGateway; then a real outage: 1 hand-off"
+    );
+}
+
+#[tokio::test]
+async fn a_standby_that_goes_offline_mid_run_stops_it_cleanly_and_a_later_run_finishes() {
+    let lab = Lab::generated(FleetShape { tapes: 1500, ..Default::default() }).await;
+    lab.sim
+        .set_faults(FaultConfig { global: FaultSpec { latency_ms: 2, ..Default::default() }, ..Default::default() })
+        .unwrap();
+    let lab_ref = &lab;
+    let pull_the_plug = async {
+        while lab_ref.sim.applied("RetrieveTapeRecoveryPoint").len() < 500 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        lab_ref.sim.set_connected(STANDBY, false);
+    };
+    let (report, ()) = tokio::join!(run(&lab, direct(PRIMARY)), pull_the_plug);
+    assert_eq!(report.status, Status::Partial, "{}", report.summary);
+    assert!(report.summary.contains("GatewayNotConnected"), "{}", report.summary);
+    assert!(report.retryable);
+    let t = report.tapes;
+    assert_eq!(t.done + t.failed + t.pending, 1500, "what was done and what remains: {t:?}");
+    assert!(t.done >= 500 && t.pending > 0, "{t:?}");
+    let body = lab.sim.messages().last().unwrap().message.clone();
+    assert!(body.contains("not attempted yet"), "{body}");
+    // The failures are standby-wide, so the run stopped instead of hammering it.
+    let refused = lab.sim.calls().iter().filter(|c| c.outcome.ends_with("GatewayNotConnected")).count();
+    assert!(refused <= 64, "{refused} calls after the standby went away");
+    lab.sim.set_connected(STANDBY, true);
+    let later = run(&lab, direct(PRIMARY)).await;
+    assert_eq!(later.status, Status::Completed, "{}", later.summary);
+    assert_eq!(later.tapes.done + later.tapes.already_done, 1500);
+    assert_every_tape_once_on_the_standby(&lab, 1500);
+}
+
+#[tokio::test]
+async fn a_standby_that_fills_up_mid_run_stops_it_cleanly_and_a_later_run_finishes_elsewhere() {
+    let lab = Lab::generated(FleetShape { tapes: 300, standby_tapes: 1000, ..Default::default() }).await;
+    lab.sim
+        .set_faults(FaultConfig { global: FaultSpec { latency_ms: 2, ..Default::default() }, ..Default::default() })
+        .unwrap();
+    let lab_ref = &lab;
+    // Someone else creates tapes on the standby while the recovery runs.
+    let fill = async {
+        while lab_ref.sim.applied("RetrieveTapeRecoveryPoint").len() < 100 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        lab_ref.sim.add_tapes(STANDBY, 1500).unwrap();
+    };
+    let (report, ()) = tokio::join!(run(&lab, direct(PRIMARY)), fill);
+    assert_eq!(report.status, Status::Partial, "{}", report.summary);
+    assert!(report.summary.contains("MaximumTapeCartridgeCountExceeded"), "{}", report.summary);
+    let t = report.tapes;
+    assert_eq!(t.total, 300);
+    assert!(t.done >= 100 && t.pending > 0, "{t:?}");
+    // A rerun to the same, full, standby is refused before doing anything.
+    let before = lab.sim.calls().len();
+    let again = run(&lab, direct(PRIMARY)).await;
+    assert_eq!(again.status, Status::Refused);
+    assert!(again.summary.contains("1500-tape limit"), "{}", again.summary);
+    assert!(lab.sim.calls().into_iter().skip(before).all(|c| !c.mutating || c.service == "sns"));
+}
