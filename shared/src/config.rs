@@ -100,6 +100,9 @@ pub struct RecoverConfig {
     pub deadline_margin: Duration,
     /// `MAX_SLICES`: continuations after which a recovery stops and asks for a human (default 20).
     pub max_slices: u32,
+    /// `LEASE_HEARTBEAT_SECONDS`: how often a run refreshes its lease (default 5); a lease
+    /// not refreshed for three times that is stale.
+    pub lease_heartbeat: Duration,
 }
 
 impl RecoverConfig {
@@ -127,6 +130,7 @@ impl RecoverConfig {
             time_budget: Duration::from_secs(number(src, "TIME_BUDGET_SECONDS", 840, 1, 900)?),
             deadline_margin: Duration::from_secs(number(src, "DEADLINE_MARGIN_SECONDS", 60, 0, 600)?),
             max_slices: number(src, "MAX_SLICES", 20, 1, 1000)?,
+            lease_heartbeat: Duration::from_secs(number(src, "LEASE_HEARTBEAT_SECONDS", 5, 1, 60)?),
         })
     }
 }

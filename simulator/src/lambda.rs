@@ -173,7 +173,16 @@ impl LocalFunction {
 }
 
 fn enqueue(inner: &Inner, payload: Bytes, wait: bool) -> Option<oneshot::Receiver<Outcome>> {
-    let id = format!("{:08x}-0000-4000-8000-{:012x}", inner.next_id.fetch_add(1, Ordering::Relaxed), 0);
+    // Random like Lambda's, so two local functions never hand out the same request id.
+    let n = inner.next_id.fetch_add(1, Ordering::Relaxed);
+    let id = format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        fastrand::u32(..),
+        n & 0xffff,
+        fastrand::u16(..0x1000),
+        fastrand::u16(..0x1000),
+        fastrand::u64(..1 << 48)
+    );
     let (tx, rx) = oneshot::channel();
     lock(&inner.state).queue.push_back(Pending { id, payload, reply: Some(tx) });
     inner.ready.notify_one();

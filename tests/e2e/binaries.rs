@@ -27,6 +27,7 @@ pub fn recover_env() -> Vec<(&'static str, String)> {
     vec![
         ("REPORT_TOPIC_ARN", topic("gateway-reports")),
         ("RECOVERY_TOPIC_ARN", topic("gateway-recovery")),
+        ("LEASE_HEARTBEAT_SECONDS", "1".into()),
         ("RUST_LOG", "warn".into()),
     ]
 }

@@ -2,6 +2,7 @@
 //! simulator. One test binary, so the SDK is linked once.
 
 mod binaries;
+mod infra;
 mod monitor;
 mod recover;
 mod reliability;

@@ -88,6 +88,7 @@ pub fn recover_config() -> RecoverConfig {
         time_budget: Duration::from_secs(840),
         deadline_margin: Duration::from_secs(60),
         max_slices: 20,
+        lease_heartbeat: Duration::from_secs(1),
     }
 }
 

@@ -29,6 +29,8 @@ pub enum Status {
     DryRun,
     /// A replayed hand-off for an outage whose recovery already completed.
     AlreadyCompleted,
+    /// Another run holds the lease and is doing this work right now.
+    Duplicate,
     /// AWS could not be asked (throttled, unavailable); trying again may help.
     Error,
 }
@@ -44,6 +46,7 @@ impl Status {
             Self::Refused => "refused",
             Self::DryRun => "dry-run",
             Self::AlreadyCompleted => "already-completed",
+            Self::Duplicate => "duplicate",
             Self::Error => "error",
         }
     }
@@ -234,6 +237,7 @@ impl RecoveryReport {
             }
             Status::DryRun => format!("Dry run: {} of {} volumes of {gw} would be snapshotted", v.planned, v.total),
             Status::Refused => format!("Recovery of {gw} refused: {}", self.summary),
+            Status::Duplicate => format!("Recovery of {gw} is already in progress elsewhere"),
             Status::Error => format!("Recovery of {gw} stopped: {}", self.summary),
         };
         // One line, under 100 characters (SNS's limit).

@@ -1,39 +1,28 @@
 //! One run of `recover-gateway`: confirm the failure, check the standby, pass the
-//! `DisableGateway` interlock, retrieve every tape (or snapshot every volume) with bounded
-//! concurrency, stop before the deadline and hand over to the next invocation, report.
+//! `DisableGateway` interlock, take the lease, retrieve every tape (or snapshot every
+//! volume) with bounded concurrency, stop before the deadline and hand over to the next
+//! invocation, report.
 //!
 //! Reruns are safe by construction: the world is the ledger. A tape on the standby is
 //! never retrieved again, a volume tagged with the snapshot of its recovery point is never
-//! snapshotted again, and a call whose answer was lost is checked against the world.
+//! snapshotted again, and a call whose answer was lost is checked against the world. The
+//! lease (a tag on the failed gateway) keeps a duplicate delivery from doing the same work
+//! at the same time.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use futures::stream::FuturesUnordered;
-use futures::{StreamExt, TryStreamExt, stream};
-use serde_json::json;
+use futures::{StreamExt, TryStreamExt};
 
-use super::plan::{DisableDecision, TapePlan, disable_decision, plan_tapes};
 use super::report::{Counts, DisableRecord, GatewayRef, ItemResult, Outcome, RecoveryReport, Status};
 use super::request::{RecoveryRequest, Source};
-use crate::arn::{GatewayArn, TapeArn, TopicArn};
+use super::tapes::{Listing, Prefetched};
+use crate::arn::{GatewayArn, TopicArn};
 use crate::aws::{AwsError, Clock, ErrorKind, Notifier, Pages, Publication, StorageGateway};
 use crate::config::RecoverConfig;
 use crate::deadline::Budget;
 use crate::handoff::{Progress, RECOVERY_CONTINUATION, RecoveryContinuation, VERSION};
-use crate::model::{
-    GatewayDescription, GatewayKind, GatewaySummary, Tags, Tape, TapeRecoveryPoint, VolumeRecoveryPoint, tag,
-};
+use crate::model::{GatewayKind, GatewaySummary, Tags, tag};
 use crate::time::rfc3339;
-
-/// Times a tape whose retrieval failed with a retryable error (after the SDK's own
-/// retries) goes back in the queue, with a growing pause, before it counts as failed.
-const MAX_REQUEUES: u32 = 5;
-
-/// How long the run's own confirmation that the gateway is offline stays good enough to
-/// disable it on; after that, it is asked again just before `DisableGateway`.
-const RECONFIRM_AFTER: Duration = Duration::from_secs(30);
 
 /// What a recovery needs from the outside world.
 pub struct Recovery<'a, G, N, C> {
@@ -44,28 +33,30 @@ pub struct Recovery<'a, G, N, C> {
 }
 
 /// The parts of a report decided along the way.
-struct Draft {
-    status: Status,
-    summary: String,
-    retryable: bool,
-    failed_ref: GatewayRef,
-    standby: Option<GatewayArn>,
-    disable: Option<DisableRecord>,
-    approval: Option<serde_json::Value>,
-    tapes: Vec<ItemResult>,
-    volumes: Vec<ItemResult>,
+pub(super) struct Draft {
+    pub status: Status,
+    pub summary: String,
+    pub retryable: bool,
+    pub failed_ref: GatewayRef,
+    pub standby: Option<GatewayArn>,
+    pub disable: Option<DisableRecord>,
+    pub approval: Option<serde_json::Value>,
+    pub tapes: Vec<ItemResult>,
+    pub volumes: Vec<ItemResult>,
     /// Progress to carry into a continuation.
-    progress: Progress,
+    pub progress: Progress,
+    /// Whether this run holds the lease (and must release it).
+    pub leased: bool,
 }
 
 impl Draft {
-    fn end(mut self, status: Status, summary: impl Into<String>) -> Self {
+    pub fn end(mut self, status: Status, summary: impl Into<String>) -> Self {
         self.status = status;
         self.summary = summary.into();
         self
     }
 
-    fn error(self, what: &str, e: &AwsError) -> Self {
+    pub fn error(self, what: &str, e: &AwsError) -> Self {
         let retryable = e.kind.retryable();
         let mut d = self.end(Status::Error, format!("{what}: {e}"));
         d.retryable = retryable;
@@ -73,13 +64,47 @@ impl Draft {
     }
 }
 
+/// Why a step ended the run early.
+pub(super) enum Stop {
+    Ended(Status, String),
+    Failed(&'static str, AwsError),
+}
+
+impl Stop {
+    pub fn apply(self, d: Draft) -> Draft {
+        match self {
+            Stop::Ended(status, why) => d.end(status, why),
+            Stop::Failed(what, e) => d.error(what, &e),
+        }
+    }
+}
+
+/// What every step of a run knows.
+pub(super) struct Ctx<'a> {
+    pub req: &'a RecoveryRequest,
+    pub request_id: &'a str,
+    pub budget: &'a Budget,
+    pub recovery_id: &'a str,
+    pub slice: u32,
+    pub started_at: &'a str,
+    pub started: Instant,
+    pub outage: Option<&'a str>,
+    pub tags: &'a Tags,
+    pub already_disabled: bool,
+    /// When this run saw the gateway offline.
+    pub confirmed_at: Instant,
+}
+
 /// Reads every page of a paged listing.
-async fn all<T>(pages: Pages<'_, T>) -> Result<Vec<T>, AwsError> {
+pub(super) async fn all<T>(pages: Pages<'_, T>) -> Result<Vec<T>, AwsError> {
     pages.try_concat().await
 }
 
 /// Finds one gateway in `ListGateways`, stopping at the page that has it.
-async fn find_summary<G: StorageGateway>(gateway: &G, arn: &GatewayArn) -> Result<Option<GatewaySummary>, AwsError> {
+pub(super) async fn find_summary<G: StorageGateway>(
+    gateway: &G,
+    arn: &GatewayArn,
+) -> Result<Option<GatewaySummary>, AwsError> {
     let mut pages = gateway.list_gateways();
     while let Some(page) = pages.next().await {
         if let Some(s) = page?.into_iter().find(|s| &s.arn == arn) {
@@ -89,16 +114,16 @@ async fn find_summary<G: StorageGateway>(gateway: &G, arn: &GatewayArn) -> Resul
     Ok(None)
 }
 
-/// Codes after which no further retrieval to this standby can succeed in this run.
-fn stops_the_run(e: &AwsError) -> bool {
-    e.kind == ErrorKind::NotConnected
-        || ["GatewayNotFound", "MaximumTapeCartridgeCountExceeded", "InvalidGateway"].iter().any(|c| e.code_is(c))
+pub(super) fn record(action: &str, reason: &str, at: Option<&str>) -> DisableRecord {
+    DisableRecord { action: action.to_owned(), reason: reason.to_owned(), at: at.map(str::to_owned) }
 }
 
-enum Attempt {
-    Done(ItemResult),
-    Retry(TapeRecoveryPoint, AwsError),
-    NotStarted(TapeRecoveryPoint),
+fn is_retryable_code(code: &str) -> bool {
+    crate::aws::error::kind_of(Some(code), None).retryable() || code == "transient" || code == "throttled"
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
@@ -132,10 +157,12 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             tapes: Vec::new(),
             volumes: Vec::new(),
             progress,
+            leased: false,
         };
         tracing::info!(recovery_id, slice, failed = %req.failed, dry_run = req.dry_run, request_id, "recovery starts");
-        let draft = self.execute(&req, draft, &budget, &recovery_id, slice, &started_at, started).await;
-        let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let ids = (recovery_id.as_str(), request_id, slice, started_at.as_str(), started);
+        let draft = self.execute(&req, draft, &budget, ids).await;
+        let elapsed = millis(started.elapsed());
         let report = RecoveryReport {
             status: draft.status,
             summary: draft.summary,
@@ -160,22 +187,18 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         report
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn execute(
         &self,
         req: &RecoveryRequest,
         mut d: Draft,
         budget: &Budget,
-        recovery_id: &str,
-        slice: u32,
-        started_at: &str,
-        started: Instant,
+        (recovery_id, request_id, slice, started_at, started): (&str, &str, u32, &str, Instant),
     ) -> Draft {
         // 1. Read everything the run needs, at once: the failed gateway's state, tags and
-        // listing, its tape recovery points and the standby. These are reads only, so a
-        // run that ends up refusing has changed nothing. The tape listing and the standby
-        // checks start before the gateway's type is known (a hand-off says it); for a
-        // volume gateway their answers are dropped.
+        // listing, the first page of its tape recovery points, and the standby. These are
+        // reads only, so a run that ends up refusing has changed nothing. The tape listing
+        // and the standby checks start before the gateway's type is known (a hand-off says
+        // it); for a volume gateway their answers are dropped.
         let tapes_likely = !matches!(&req.source, Source::Handoff(m) if m.gateway_type != GatewayKind::Tape);
         let tags_and_standby = async {
             let tags = self.gateway.list_tags((&req.failed).into()).await;
@@ -191,17 +214,19 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             };
             (tags, standby, checks)
         };
-        let points = async {
-            match tapes_likely {
-                true => Some(all(self.gateway.tape_recovery_points(&req.failed)).await),
-                false => None,
+        let listing = async {
+            if !tapes_likely {
+                return None;
             }
+            let mut rest = self.gateway.tape_recovery_points(&req.failed);
+            let first = rest.next().await.unwrap_or_else(|| Ok(Vec::new()));
+            Some(Listing { first, rest })
         };
-        let (described, (tags, standby, standby_checks), summary, points) = tokio::join!(
+        let (described, (tags, standby, standby_checks), summary, listing) = tokio::join!(
             self.gateway.describe_gateway(&req.failed),
             tags_and_standby,
             find_summary(self.gateway, &req.failed),
-            points,
+            listing,
         );
         let confirmed_at = Instant::now();
         if let Ok(Some(s)) = &summary {
@@ -214,7 +239,10 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
                 d.failed_ref.kind = Some(info.kind);
                 return d.end(
                     Status::NotFailed,
-                    format!("the gateway answers DescribeGatewayInformation (state {}): it has not failed, nothing was done", info.state),
+                    format!(
+                        "the gateway answers DescribeGatewayInformation (state {}): it has not failed, nothing was done",
+                        info.state
+                    ),
                 );
             }
             Err(e) if e.kind == ErrorKind::NotConnected => {}
@@ -255,6 +283,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         };
         let ctx = Ctx {
             req,
+            request_id,
             budget,
             recovery_id,
             slice,
@@ -267,7 +296,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         };
         let d = match kind {
             GatewayKind::Tape => {
-                let prefetched = Prefetched { standby, standby_checks, points };
+                let prefetched = Prefetched { standby, standby_checks, listing };
                 self.recover_tapes(&ctx, d, prefetched).await
             }
             GatewayKind::CachedVolume => self.recover_volumes(&ctx, d).await,
@@ -279,16 +308,30 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
                 ),
             ),
         };
-        if d.status == Status::Completed && !req.dry_run {
-            let value = outage.unwrap_or_else(|| recovery_id.to_owned());
-            if let Err(e) = self.gateway.add_tags((&req.failed).into(), &[(tag::COMPLETED, value)]).await {
-                tracing::warn!(error = %e, "could not tag the gateway as recovered; a replayed hand-off will check again");
+        self.finish(&ctx, d).await
+    }
+
+    /// Marks a completed recovery on the gateway (so a replayed hand-off does nothing) and
+    /// gives the lease back, both at once.
+    async fn finish(&self, ctx: &Ctx<'_>, d: Draft) -> Draft {
+        let mark = async {
+            if d.status == Status::Completed && !ctx.req.dry_run {
+                let value = ctx.outage.unwrap_or(ctx.recovery_id).to_owned();
+                if let Err(e) = self.gateway.add_tags((&ctx.req.failed).into(), &[(tag::COMPLETED, value)]).await {
+                    tracing::warn!(error = %e, "could not tag the gateway as recovered; a replayed hand-off will check again");
+                }
             }
-        }
+        };
+        let release = async {
+            if d.leased {
+                self.release_lease(ctx).await;
+            }
+        };
+        tokio::join!(mark, release);
         d
     }
 
-    fn resolve_standby(&self, req: &RecoveryRequest, tags: &Tags) -> Result<GatewayArn, String> {
+    pub(super) fn resolve_standby(&self, req: &RecoveryRequest, tags: &Tags) -> Result<GatewayArn, String> {
         if let Some(s) = &req.standby {
             return Ok(s.clone());
         }
@@ -303,391 +346,15 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         })
     }
 
-    async fn recover_tapes(&self, ctx: &Ctx<'_>, mut d: Draft, pre: Prefetched) -> Draft {
-        let req = ctx.req;
-        // 2. The standby: named, connected, a tape gateway, not the failed one, with room.
-        let standby = match pre.standby.unwrap_or_else(|| self.resolve_standby(req, ctx.tags)) {
-            Ok(s) => s,
-            Err(why) => return d.end(Status::Refused, why),
-        };
-        d.standby = Some(standby.clone());
-        if standby == req.failed {
-            return d.end(Status::Refused, "the standby gateway is the failed gateway itself");
-        }
-        let ((standby_info, standby_tapes), points) = match (pre.standby_checks, pre.points) {
-            (Some(checks), Some(points)) => (checks, points),
-            _ => tokio::join!(
-                async {
-                    tokio::join!(self.gateway.describe_gateway(&standby), all(self.gateway.gateway_tapes(&standby)))
-                },
-                all(self.gateway.tape_recovery_points(&req.failed)),
-            ),
-        };
-        match standby_info {
-            Ok(info) if info.kind != GatewayKind::Tape => {
-                return d.end(
-                    Status::Refused,
-                    format!("standby {} is a {} gateway, not a tape gateway (VTL)", standby.id(), info.kind.as_api()),
-                );
-            }
-            Ok(_) => {}
-            Err(e) if e.kind == ErrorKind::NotConnected => {
-                let mut d = d.end(Status::Refused, format!("standby {} is not connected ({e})", standby.id()));
-                d.retryable = true;
-                return d;
-            }
-            Err(e) if e.kind == ErrorKind::NotFound => {
-                return d.end(Status::Refused, format!("standby {} does not exist ({e})", standby.id()));
-            }
-            Err(e) => return d.error("could not check the standby gateway", &e),
-        }
-        let standby_tapes: HashSet<TapeArn> = match standby_tapes {
-            Ok(t) => t.into_iter().map(|t| t.tape).collect(),
-            Err(e) => return d.error("could not list the standby's tapes", &e),
-        };
-        let points = match points {
-            Ok(p) => p,
-            Err(e) => return d.error("could not list the tape recovery points", &e),
-        };
-        let earlier: HashSet<String> = d.progress.retrieved_tapes.iter().cloned().collect();
-        let plan = plan_tapes(points, &standby_tapes, &earlier);
-        if let Err(why) = plan.check_room(&standby) {
-            return d.end(Status::Refused, why);
-        }
-        d.tapes = plan
-            .on_standby
-            .iter()
-            .map(|(rp, ours)| {
-                let outcome = if *ours { Outcome::Done } else { Outcome::AlreadyDone };
-                ItemResult::new(rp.tape.barcode(), rp.tape.as_str(), outcome)
-            })
-            .collect();
-        let placeholder =
-            |outcome| plan.retrieve.iter().map(move |rp| ItemResult::new(rp.tape.barcode(), rp.tape.as_str(), outcome));
-
-        // 3. The interlock for DisableGateway.
-        let decision = disable_decision(
-            self.config.disable_policy,
-            ctx.tags,
-            req.approve_disable,
-            ctx.already_disabled,
-            plan.retrieve.len(),
-        );
-        if req.dry_run {
-            d.disable = Some(match &decision {
-                DisableDecision::AlreadyDisabled => record("already-disabled", "the gateway is disabled already", None),
-                DisableDecision::NotNeeded => record("not-needed", "every tape is on the standby already", None),
-                DisableDecision::Allowed(why) => record("would-disable", why, None),
-                DisableDecision::NeedsApproval(why) => record("needs-approval", why, None),
-            });
-            d.tapes.extend(placeholder(Outcome::Planned));
-            let n = plan.retrieve.len();
-            return d.end(
-                Status::DryRun,
-                format!(
-                    "dry run: {n} tapes would be retrieved to {}, {} are there already; nothing was changed",
-                    standby.id(),
-                    plan.on_standby.len()
-                ),
-            );
-        }
-        match decision {
-            DisableDecision::NeedsApproval(why) => {
-                d.disable = Some(record("needs-approval", &why, None));
-                d.approval = Some(json!({
-                    "failedGatewayArn": req.failed.as_str(),
-                    "standbyGatewayArn": standby.as_str(),
-                    "approveDisable": true,
-                }));
-                d.tapes.extend(placeholder(Outcome::Pending));
-                return d.end(
-                    Status::AwaitingApproval,
-                    format!(
-                        "{} tapes can be recovered once the gateway is disabled; DisableGateway is irreversible and needs approval: {why}",
-                        plan.retrieve.len()
-                    ),
-                );
-            }
-            DisableDecision::AlreadyDisabled => {
-                let at = d.progress.disabled_at.clone();
-                let action = if at.is_some() { "disabled" } else { "already-disabled" };
-                d.disable = Some(record(action, "the gateway is disabled", at.as_deref()));
-            }
-            DisableDecision::NotNeeded => {
-                d.disable = Some(record("not-needed", "every tape is on the standby already", None));
-            }
-            DisableDecision::Allowed(why) => match self.disable(ctx, &standby, &plan, &why).await {
-                Ok(at) => {
-                    d.disable = Some(record("disabled", &why, Some(&at)));
-                    d.progress.disabled_at = Some(at);
-                }
-                Err(stop) => {
-                    d.tapes.extend(placeholder(Outcome::Pending));
-                    return match stop {
-                        Stop::Ended(status, why) => d.end(status, why),
-                        Stop::Failed(what, e) => d.error(what, &e),
-                    };
-                }
-            },
-        }
-
-        // 4. Retrieve every tape not on the standby.
-        let (results, stopped_by) = self.retrieve_all(&plan.retrieve, &standby, ctx.budget).await;
-        for r in &results {
-            if r.outcome == Outcome::Done {
-                d.progress.retrieved_tapes.push(r.id.clone());
-            }
-        }
-        d.tapes.extend(results);
-        self.conclude(ctx, d, stopped_by, "tapes").await
-    }
-
-    /// Re-confirms the gateway is offline, records the audit trail, then disables it;
-    /// answers when it was disabled.
-    async fn disable(&self, ctx: &Ctx<'_>, standby: &GatewayArn, plan: &TapePlan, why: &str) -> Result<String, Stop> {
-        let req = ctx.req;
-        // Confirmed offline moments ago in this run, or worth asking again?
-        let fresh = ctx.confirmed_at.elapsed() < RECONFIRM_AFTER;
-        match if fresh { Err(None) } else { self.gateway.describe_gateway(&req.failed).await.map_err(Some) } {
-            Err(None) => {}
-            Ok(info) => {
-                return Err(Stop::Ended(
-                    Status::NotFailed,
-                    format!("the gateway came back (state {}) before it was disabled; nothing was changed", info.state),
-                ));
-            }
-            Err(Some(e)) if e.kind == ErrorKind::NotConnected => {}
-            Err(Some(e)) => {
-                return Err(Stop::Failed("could not re-confirm the gateway is offline before disabling it", e));
-            }
-        }
-        let at = rfc3339(self.clock.now());
-        let audit = Publication {
-            topic: self.config.report_topic.clone(),
-            subject: Some(format!("AUDIT: disabling Storage Gateway {} (irreversible)", req.failed.id())),
-            body: serde_json::to_string_pretty(&json!({
-                "event": "DisableGateway",
-                "gatewayArn": req.failed.as_str(),
-                "standbyGatewayArn": standby.as_str(),
-                "reason": why,
-                "tapesToRecover": plan.retrieve.len(),
-                "recoveryId": ctx.recovery_id,
-                "at": at,
-            }))
-            .unwrap_or_default(),
-            attributes: vec![
-                ("event".into(), "DisableGateway".into()),
-                ("gatewayId".into(), req.failed.id().to_owned()),
-            ],
-        };
-        let trail =
-            [(tag::DISABLED_BY, format!("recover-gateway {}", ctx.recovery_id)), (tag::DISABLED_AT, at.clone())];
-        let (published, tagged) =
-            tokio::join!(self.notifier.publish(&audit), self.gateway.add_tags((&req.failed).into(), &trail));
-        if let Err(e) = published.and(tagged) {
-            return Err(Stop::Failed("the audit record could not be written, so the gateway was not disabled", e));
-        }
-        tracing::warn!(gateway = %req.failed, reason = why, recovery_id = ctx.recovery_id, "disabling the gateway (irreversible)");
-        if let Err(e) = self.gateway.disable_gateway(&req.failed).await {
-            // Disabled meanwhile (a concurrent run, an operator): fine, if ListGateways agrees.
-            match find_summary(self.gateway, &req.failed).await {
-                Ok(Some(s)) if s.disabled => {}
-                _ => return Err(Stop::Failed("DisableGateway failed", e)),
-            }
-        }
-        Ok(at)
-    }
-
-    /// Retrieves the planned tapes, `MAX_CONCURRENCY` at a time, until done, out of time,
-    /// or stopped by a standby-wide error. A tape whose retrieval fails with a retryable
-    /// error (after the SDK's own retries) goes back in the queue after a pause, so the
-    /// pipeline stays full under throttling instead of waiting for a whole round to end.
-    async fn retrieve_all(
-        &self,
-        plan: &[TapeRecoveryPoint],
-        standby: &GatewayArn,
-        budget: &Budget,
-    ) -> (Vec<ItemResult>, Option<AwsError>) {
-        let stop: Mutex<Option<AwsError>> = Mutex::new(None);
-        let stopped = || stop.lock().map(|s| s.is_some()).unwrap_or(true);
-        let mut results: Vec<ItemResult> = Vec::with_capacity(plan.len());
-        let mut queue: VecDeque<(TapeRecoveryPoint, u32, Option<Instant>)> =
-            plan.iter().cloned().map(|rp| (rp, 0, None)).collect();
-        let mut last_errors: HashMap<TapeArn, AwsError> = HashMap::new();
-        let mut in_flight = FuturesUnordered::new();
-        loop {
-            while in_flight.len() < self.config.max_concurrency && !budget.expired() && !stopped() {
-                let Some((rp, requeues, not_before)) = queue.pop_front() else { break };
-                let stop = &stop;
-                in_flight.push(async move {
-                    if let Some(t) = not_before {
-                        tokio::time::sleep_until(t.into()).await;
-                    }
-                    let attempt = if budget.expired() {
-                        Attempt::NotStarted(rp)
-                    } else {
-                        self.retrieve_one(rp, standby, stop).await
-                    };
-                    (attempt, requeues)
-                });
-            }
-            let Some((attempt, requeues)) = in_flight.next().await else { break };
-            match attempt {
-                Attempt::Done(r) => results.push(r),
-                Attempt::Retry(rp, e) if requeues < MAX_REQUEUES => {
-                    let pause = Duration::from_millis(500 << requeues).min(Duration::from_secs(8));
-                    tracing::info!(tape = rp.tape.barcode(), error = %e, requeues, "retrying a tape later");
-                    last_errors.insert(rp.tape.clone(), e);
-                    queue.push_back((rp, requeues + 1, Some(Instant::now() + pause)));
-                }
-                Attempt::Retry(rp, e) => results.push(ItemResult::failed(rp.tape.barcode(), rp.tape.as_str(), &e)),
-                Attempt::NotStarted(rp) => queue.push_back((rp, requeues, None)),
-            }
-        }
-        // What is left was never started (out of time, or stopped): pending, with the last
-        // error for tapes that had one.
-        for (rp, _, _) in queue {
-            results.push(match last_errors.get(&rp.tape) {
-                Some(e) => ItemResult::failed(rp.tape.barcode(), rp.tape.as_str(), e)
-                    .note(format!("not retried before the run stopped; last error: {}", e.message)),
-                None => ItemResult::new(rp.tape.barcode(), rp.tape.as_str(), Outcome::Pending),
-            });
-        }
-        drop(in_flight);
-        let stopped_by = stop.into_inner().unwrap_or_else(|e| e.into_inner());
-        (results, stopped_by)
-    }
-
-    async fn retrieve_one(
-        &self,
-        rp: TapeRecoveryPoint,
-        standby: &GatewayArn,
-        stop: &Mutex<Option<AwsError>>,
-    ) -> Attempt {
-        let (id, arn) = (rp.tape.barcode().to_owned(), rp.tape.as_str().to_owned());
-        let e = match self.gateway.retrieve_tape(&rp.tape, standby).await {
-            Ok(()) => return Attempt::Done(ItemResult::new(&id, &arn, Outcome::Done)),
-            Err(e) => e,
-        };
-        if stops_the_run(&e) {
-            tracing::error!(error = %e, "the standby cannot take more tapes in this run; stopping");
-            if let Ok(mut s) = stop.lock() {
-                s.get_or_insert(e.clone());
-            }
-            return Attempt::Done(ItemResult::failed(&id, &arn, &e));
-        }
-        // A throttled call was refused before anything was done: just try again later
-        // (checking the standby would spend the same scarce rate budget).
-        if e.kind == ErrorKind::Throttled {
-            return Attempt::Retry(rp, e);
-        }
-        // Otherwise the call may have failed after AWS applied it (a lost answer, a
-        // concurrent run): the standby says whether the tape is there.
-        match self.gateway.find_tapes(standby, std::slice::from_ref(&rp.tape)).await {
-            Ok(found) if found.iter().any(|t| t.tape == rp.tape) => {
-                Attempt::Done(ItemResult::new(&id, &arn, Outcome::AlreadyDone).note(format!(
-                    "RetrieveTapeRecoveryPoint answered {}, but the tape is on the standby",
-                    e.code.as_deref().unwrap_or("an error")
-                )))
-            }
-            _ if e.kind.retryable() => Attempt::Retry(rp, e),
-            _ => Attempt::Done(ItemResult::failed(&id, &arn, &e)),
-        }
-    }
-
-    async fn recover_volumes(&self, ctx: &Ctx<'_>, mut d: Draft) -> Draft {
-        let req = ctx.req;
-        let points = match self.gateway.volume_recovery_points(&req.failed).await {
-            Ok(p) => p,
-            Err(e) => return d.error("could not list the volume recovery points", &e),
-        };
-        let ours: HashMap<String, String> = d.progress.snapshots.iter().cloned().collect();
-        let results: Vec<ItemResult> = stream::iter(points)
-            .map(|rp| self.snapshot_one(ctx, rp, &ours))
-            .buffer_unordered(self.config.max_concurrency)
-            .collect()
-            .await;
-        for r in &results {
-            if let (Outcome::Done, Some(snap)) = (r.outcome, &r.snapshot_id) {
-                if !ours.contains_key(&r.arn) {
-                    d.progress.snapshots.push((r.arn.clone(), snap.clone()));
-                }
-            }
-        }
-        d.volumes = results;
-        if req.dry_run {
-            let planned = d.volumes.iter().filter(|v| v.outcome == Outcome::Planned).count();
-            let total = d.volumes.len();
-            return d.end(
-                Status::DryRun,
-                format!("dry run: {planned} of {total} volumes would be snapshotted; nothing was changed"),
-            );
-        }
-        self.conclude(ctx, d, None, "volumes").await
-    }
-
-    /// Snapshots one volume recovery point, unless the volume's tags say it is done.
-    async fn snapshot_one(&self, ctx: &Ctx<'_>, rp: VolumeRecoveryPoint, ours: &HashMap<String, String>) -> ItemResult {
-        let (id, arn) = (rp.volume.volume_id().to_owned(), rp.volume.as_str().to_owned());
-        if ctx.budget.expired() {
-            return ItemResult::new(&id, &arn, Outcome::Pending);
-        }
-        let tags = match self.gateway.list_tags((&rp.volume).into()).await {
-            Ok(t) => t,
-            Err(e) => return ItemResult::failed(&id, &arn, &e),
-        };
-        if tags.get(tag::SNAPSHOT_OF) == Some(&rp.time) {
-            if let Some(snap) = tags.get(tag::SNAPSHOT_ID) {
-                let outcome = if ours.get(&arn) == Some(snap) { Outcome::Done } else { Outcome::AlreadyDone };
-                let mut r = ItemResult::new(&id, &arn, outcome);
-                r.snapshot_id = Some(snap.clone());
-                return r;
-            }
-        }
-        if ctx.req.dry_run {
-            return ItemResult::new(&id, &arn, Outcome::Planned);
-        }
-        let interrupted = tags.get(tag::SNAPSHOT_STARTED) == Some(&rp.time);
-        if !interrupted {
-            if let Err(e) =
-                self.gateway.add_tags((&rp.volume).into(), &[(tag::SNAPSHOT_STARTED, rp.time.clone())]).await
-            {
-                return ItemResult::failed(&id, &arn, &e);
-            }
-        }
-        let gateway = ctx.req.failed.id();
-        let description = format!("Recovery of {id} from failed gateway {gateway}, recovery point {}", rp.time);
-        let snapshot_tags = [
-            ("recovery:source-gateway", ctx.req.failed.to_string()),
-            ("recovery:source-volume", arn.clone()),
-            ("recovery:recovery-point-time", rp.time.clone()),
-            ("recovery:recovery-id", ctx.recovery_id.to_owned()),
-        ];
-        let snap = match self.gateway.snapshot_volume(&rp.volume, &description, &snapshot_tags).await {
-            Ok(s) => s,
-            Err(e) => return ItemResult::failed(&id, &arn, &e),
-        };
-        let mut r = ItemResult::new(&id, &arn, Outcome::Done);
-        r.snapshot_id = Some(snap.clone());
-        if interrupted {
-            r = r.note(format!(
-                "an earlier run started a snapshot of this recovery point and was interrupted; an extra snapshot tagged recovery:source-volume={arn} may exist"
-            ));
-        }
-        if let Err(e) = self
-            .gateway
-            .add_tags((&rp.volume).into(), &[(tag::SNAPSHOT_OF, rp.time.clone()), (tag::SNAPSHOT_ID, snap)])
-            .await
-        {
-            r = r.note(format!(
-                "snapshot taken, but it could not be recorded on the volume ({e}); a rerun may take another"
-            ));
-        }
-        r
-    }
-
     /// The status of a run that did its work: completed, partial, or continued.
-    async fn conclude(&self, ctx: &Ctx<'_>, d: Draft, stopped_by: Option<AwsError>, what: &str) -> Draft {
+    pub(super) async fn conclude(
+        &self,
+        ctx: &Ctx<'_>,
+        d: Draft,
+        stopped_by: Option<AwsError>,
+        listing_failed: Option<AwsError>,
+        what: &str,
+    ) -> Draft {
         let items = if what == "tapes" { &d.tapes } else { &d.volumes };
         let c = Counts::of(items);
         if let Some(e) = stopped_by {
@@ -697,6 +364,15 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
                 c.total,
                 c.failed,
                 c.pending
+            );
+            let mut d = d.end(Status::Partial, msg);
+            d.retryable = true;
+            return d;
+        }
+        if let Some(e) = listing_failed {
+            let msg = format!(
+                "the listing of recovery points failed after {} {what} ({e}); those are accounted for below, run again to finish",
+                c.total
             );
             let mut d = d.end(Status::Partial, msg);
             d.retryable = true;
@@ -716,7 +392,10 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
                             d.end(Status::Continued, msg)
                         }
                         Err(e) => {
-                            let mut d = d.end(Status::Partial, format!("out of time, and the continuation could not be published ({e}); run again to finish"));
+                            let msg = format!(
+                                "out of time, and the continuation could not be published ({e}); run again to finish"
+                            );
+                            let mut d = d.end(Status::Partial, msg);
                             d.retryable = true;
                             d
                         }
@@ -762,7 +441,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
 
     async fn continue_later(&self, ctx: &Ctx<'_>, d: &Draft, topic: &TopicArn) -> Result<String, AwsError> {
         let mut progress = d.progress.clone();
-        progress.elapsed_ms += u64::try_from(ctx.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        progress.elapsed_ms += millis(ctx.started.elapsed());
         let message = RecoveryContinuation {
             message_type: RECOVERY_CONTINUATION.to_owned(),
             version: VERSION,
@@ -820,8 +499,9 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             duration_ms = report.duration_ms,
             "recovery report"
         );
-        if report.status == Status::AlreadyCompleted {
-            return; // The first run reported it; a duplicate must not report again.
+        if matches!(report.status, Status::AlreadyCompleted | Status::Duplicate) {
+            // The run that did (or does) the work reports it; a duplicate must not.
+            return;
         }
         let message = Publication {
             topic: self.config.report_topic.clone(),
@@ -836,41 +516,4 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             tracing::error!(error = %e, "the report could not be published; it is in the logs and the function's answer");
         }
     }
-}
-
-fn is_retryable_code(code: &str) -> bool {
-    crate::aws::error::kind_of(Some(code), None).retryable() || code == "transient" || code == "throttled"
-}
-
-fn record(action: &str, reason: &str, at: Option<&str>) -> DisableRecord {
-    DisableRecord { action: action.to_owned(), reason: reason.to_owned(), at: at.map(str::to_owned) }
-}
-
-/// Why a step ended the run early.
-enum Stop {
-    Ended(Status, String),
-    Failed(&'static str, AwsError),
-}
-
-/// The standby's description and tapes, as read.
-type StandbyChecks = (Result<GatewayDescription, AwsError>, Result<Vec<Tape>, AwsError>);
-
-/// What the first, parallel read of a run fetched for the tape path.
-struct Prefetched {
-    standby: Option<Result<GatewayArn, String>>,
-    standby_checks: Option<StandbyChecks>,
-    points: Option<Result<Vec<TapeRecoveryPoint>, AwsError>>,
-}
-
-struct Ctx<'a> {
-    req: &'a RecoveryRequest,
-    budget: &'a Budget,
-    recovery_id: &'a str,
-    slice: u32,
-    started_at: &'a str,
-    started: Instant,
-    outage: Option<&'a str>,
-    tags: &'a Tags,
-    already_disabled: bool,
-    confirmed_at: Instant,
 }

@@ -1,0 +1,469 @@
+//! The tape path: check the standby, pass the `DisableGateway` interlock, and retrieve
+//! every tape not on the standby yet.
+//!
+//! When the standby is empty it has room for any tape gateway's tapes (a tape gateway holds
+//! at most 1,500), so retrieval starts with the first page of recovery points and the rest
+//! of the listing is read while tapes are retrieved. Otherwise (a rerun, a shared standby)
+//! the whole listing is read first, so the room check is exact before anything changes.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use serde_json::json;
+
+use super::plan::{DisableDecision, MAX_TAPES_PER_GATEWAY, TapePlan, disable_decision, plan_tapes};
+use super::report::{ItemResult, Outcome, Status};
+use super::run::{Ctx, Draft, Recovery, Stop, find_summary, record};
+use crate::arn::{GatewayArn, TapeArn};
+use crate::aws::{AwsError, Clock, ErrorKind, Notifier, Pages, Publication, StorageGateway};
+use crate::model::{GatewayDescription, GatewayKind, Tape, TapeRecoveryPoint, tag};
+use crate::time::rfc3339;
+
+/// Times a tape whose retrieval failed with a retryable error (after the SDK's own
+/// retries) goes back in the queue, with a growing pause, before it counts as failed.
+const MAX_REQUEUES: u32 = 5;
+
+/// How long the run's own confirmation that the gateway is offline stays good enough to
+/// disable it on; after that, it is asked again just before `DisableGateway`.
+const RECONFIRM_AFTER: Duration = Duration::from_secs(30);
+
+/// The standby's description and tapes, as read.
+pub(super) type StandbyChecks = (Result<GatewayDescription, AwsError>, Result<Vec<Tape>, AwsError>);
+
+/// The tape recovery points: the first page, and the pages still to read.
+pub(super) struct Listing<'g> {
+    pub first: Result<Vec<TapeRecoveryPoint>, AwsError>,
+    pub rest: Pages<'g, TapeRecoveryPoint>,
+}
+
+/// What the first, parallel read of a run fetched for the tape path.
+pub(super) struct Prefetched<'g> {
+    pub standby: Option<Result<GatewayArn, String>>,
+    pub standby_checks: Option<StandbyChecks>,
+    pub listing: Option<Listing<'g>>,
+}
+
+/// Codes after which no further retrieval to this standby can succeed in this run.
+fn stops_the_run(e: &AwsError) -> bool {
+    e.kind == ErrorKind::NotConnected
+        || ["GatewayNotFound", "MaximumTapeCartridgeCountExceeded", "InvalidGateway"].iter().any(|c| e.code_is(c))
+}
+
+enum Attempt {
+    Done(ItemResult),
+    Retry(TapeRecoveryPoint, AwsError),
+    NotStarted(TapeRecoveryPoint),
+}
+
+/// What woke the retrieval loop.
+enum Event {
+    Page(Option<Result<Vec<TapeRecoveryPoint>, AwsError>>),
+    Attempt(Option<(Attempt, u32)>),
+}
+
+/// How the retrieval ended.
+struct Retrieved {
+    results: Vec<ItemResult>,
+    /// A standby-wide error that stopped the run.
+    stopped_by: Option<AwsError>,
+    /// The listing of recovery points failed part way.
+    listing_failed: Option<AwsError>,
+}
+
+/// Tapes already on the standby, as report items.
+fn on_standby_items(plan: &TapePlan) -> impl Iterator<Item = ItemResult> + '_ {
+    plan.on_standby.iter().map(|(rp, ours)| {
+        let outcome = if *ours { Outcome::Done } else { Outcome::AlreadyDone };
+        ItemResult::new(rp.tape.barcode(), rp.tape.as_str(), outcome)
+    })
+}
+
+fn items(points: &[TapeRecoveryPoint], outcome: Outcome) -> impl Iterator<Item = ItemResult> + '_ {
+    points.iter().map(move |rp| ItemResult::new(rp.tape.barcode(), rp.tape.as_str(), outcome))
+}
+
+impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
+    pub(super) async fn recover_tapes<'g>(&'g self, ctx: &Ctx<'_>, mut d: Draft, pre: Prefetched<'g>) -> Draft {
+        let req = ctx.req;
+        // 2. The standby: named, connected, a tape gateway, not the failed one.
+        let standby = match pre.standby.unwrap_or_else(|| self.resolve_standby(req, ctx.tags)) {
+            Ok(s) => s,
+            Err(why) => return d.end(Status::Refused, why),
+        };
+        d.standby = Some(standby.clone());
+        if standby == req.failed {
+            return d.end(Status::Refused, "the standby gateway is the failed gateway itself");
+        }
+        let ((standby_info, standby_tapes), listing) = match (pre.standby_checks, pre.listing) {
+            (Some(checks), Some(listing)) => (checks, listing),
+            (checks, listing) => {
+                let checks = match checks {
+                    Some(c) => c,
+                    None => tokio::join!(
+                        self.gateway.describe_gateway(&standby),
+                        super::run::all(self.gateway.gateway_tapes(&standby))
+                    ),
+                };
+                let listing = match listing {
+                    Some(l) => l,
+                    None => {
+                        let mut rest = self.gateway.tape_recovery_points(&req.failed);
+                        let first = rest.next().await.unwrap_or_else(|| Ok(Vec::new()));
+                        Listing { first, rest }
+                    }
+                };
+                (checks, listing)
+            }
+        };
+        match standby_info {
+            Ok(info) if info.kind != GatewayKind::Tape => {
+                return d.end(
+                    Status::Refused,
+                    format!("standby {} is a {} gateway, not a tape gateway (VTL)", standby.id(), info.kind.as_api()),
+                );
+            }
+            Ok(_) => {}
+            Err(e) if e.kind == ErrorKind::NotConnected => {
+                let mut d = d.end(Status::Refused, format!("standby {} is not connected ({e})", standby.id()));
+                d.retryable = true;
+                return d;
+            }
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                return d.end(Status::Refused, format!("standby {} does not exist ({e})", standby.id()));
+            }
+            Err(e) => return d.error("could not check the standby gateway", &e),
+        }
+        let standby_tapes: HashSet<TapeArn> = match standby_tapes {
+            Ok(t) => t.into_iter().map(|t| t.tape).collect(),
+            Err(e) => return d.error("could not list the standby's tapes", &e),
+        };
+        let Listing { first, mut rest } = listing;
+        let mut points = match first {
+            Ok(p) => p,
+            Err(e) => return d.error("could not list the tape recovery points", &e),
+        };
+        // Stream the listing only when the standby has room for anything: it is empty.
+        // A dry run and a run that may need approval read it all (their reports list every tape).
+        let may_need_approval = matches!(
+            disable_decision(self.config.disable_policy, ctx.tags, req.approve_disable, ctx.already_disabled, 1),
+            DisableDecision::NeedsApproval(_)
+        );
+        let stream = standby_tapes.is_empty() && !req.dry_run && !may_need_approval && !points.is_empty();
+        let mut more = if stream {
+            Some(rest)
+        } else {
+            while let Some(page) = rest.next().await {
+                match page {
+                    Ok(p) => points.extend(p),
+                    Err(e) => return d.error("could not list the tape recovery points", &e),
+                }
+            }
+            None
+        };
+        let earlier: HashSet<String> = d.progress.retrieved_tapes.iter().cloned().collect();
+        let plan = plan_tapes(points, &standby_tapes, &earlier);
+        if let Err(why) = plan.check_room(&standby) {
+            return d.end(Status::Refused, why);
+        }
+        d.tapes.extend(on_standby_items(&plan));
+
+        // 3. The interlock for DisableGateway.
+        let decision = disable_decision(
+            self.config.disable_policy,
+            ctx.tags,
+            req.approve_disable,
+            ctx.already_disabled,
+            plan.retrieve.len(),
+        );
+        if req.dry_run {
+            d.disable = Some(match &decision {
+                DisableDecision::AlreadyDisabled => record("already-disabled", "the gateway is disabled already", None),
+                DisableDecision::NotNeeded => record("not-needed", "every tape is on the standby already", None),
+                DisableDecision::Allowed(why) => record("would-disable", why, None),
+                DisableDecision::NeedsApproval(why) => record("needs-approval", why, None),
+            });
+            d.tapes.extend(items(&plan.retrieve, Outcome::Planned));
+            let n = plan.retrieve.len();
+            return d.end(
+                Status::DryRun,
+                format!(
+                    "dry run: {n} tapes would be retrieved to {}, {} are there already; nothing was changed",
+                    standby.id(),
+                    plan.on_standby.len()
+                ),
+            );
+        }
+        if let DisableDecision::NeedsApproval(why) = &decision {
+            d.disable = Some(record("needs-approval", why, None));
+            d.approval = Some(json!({
+                "failedGatewayArn": req.failed.as_str(),
+                "standbyGatewayArn": standby.as_str(),
+                "approveDisable": true,
+            }));
+            d.tapes.extend(items(&plan.retrieve, Outcome::Pending));
+            return d.end(
+                Status::AwaitingApproval,
+                format!(
+                    "{} tapes can be recovered once the gateway is disabled; DisableGateway is irreversible and needs approval: {why}",
+                    plan.retrieve.len()
+                ),
+            );
+        }
+        if plan.retrieve.is_empty() && more.is_none() {
+            d.disable = Some(record("not-needed", "every tape is on the standby already", None));
+            return self.conclude(ctx, d, None, None, "tapes").await;
+        }
+
+        // From here on, the run changes things: hold the lease while it does.
+        if let Err(stop) = self.acquire_lease(ctx).await {
+            d.tapes.extend(items(&plan.retrieve, Outcome::Pending));
+            return stop.apply(d);
+        }
+        d.leased = true;
+        let work = async {
+            match decision {
+                DisableDecision::AlreadyDisabled => {
+                    let at = d.progress.disabled_at.clone();
+                    let action = if at.is_some() { "disabled" } else { "already-disabled" };
+                    d.disable = Some(record(action, "the gateway is disabled", at.as_deref()));
+                }
+                DisableDecision::NotNeeded | DisableDecision::NeedsApproval(_) => {}
+                DisableDecision::Allowed(why) => {
+                    match self.disable(ctx, &standby, plan.retrieve.len(), more.is_none(), &why).await {
+                        Ok(at) => {
+                            d.disable = Some(record("disabled", &why, Some(&at)));
+                            d.progress.disabled_at = Some(at);
+                        }
+                        Err(stop) => {
+                            d.tapes.extend(items(&plan.retrieve, Outcome::Pending));
+                            return stop.apply(d);
+                        }
+                    }
+                }
+            }
+            // 4. Retrieve every tape not on the standby (and those the listing still brings).
+            let mut seen: HashSet<TapeArn> = plan
+                .retrieve
+                .iter()
+                .chain(plan.on_standby.iter().map(|(rp, _)| rp))
+                .map(|rp| rp.tape.clone())
+                .collect();
+            let outcome = self
+                .retrieve_all(plan.retrieve.clone(), more.take(), &standby, &standby_tapes, &earlier, &mut seen, ctx)
+                .await;
+            for r in &outcome.results {
+                if r.outcome == Outcome::Done && !earlier.contains(&r.id) {
+                    d.progress.retrieved_tapes.push(r.id.clone());
+                }
+            }
+            d.tapes.extend(outcome.results);
+            self.conclude(ctx, d, outcome.stopped_by, outcome.listing_failed, "tapes").await
+        };
+        self.with_heartbeat(ctx, work).await
+    }
+
+    /// Re-confirms the gateway is offline (unless this run just did), records the audit
+    /// trail, then disables it; answers when it was disabled.
+    async fn disable(
+        &self,
+        ctx: &Ctx<'_>,
+        standby: &GatewayArn,
+        tapes_so_far: usize,
+        listing_complete: bool,
+        why: &str,
+    ) -> Result<String, Stop> {
+        let req = ctx.req;
+        if ctx.confirmed_at.elapsed() >= RECONFIRM_AFTER {
+            match self.gateway.describe_gateway(&req.failed).await {
+                Ok(info) => {
+                    return Err(Stop::Ended(
+                        Status::NotFailed,
+                        format!(
+                            "the gateway came back (state {}) before it was disabled; nothing was changed",
+                            info.state
+                        ),
+                    ));
+                }
+                Err(e) if e.kind == ErrorKind::NotConnected => {}
+                Err(e) => {
+                    return Err(Stop::Failed("could not re-confirm the gateway is offline before disabling it", e));
+                }
+            }
+        }
+        let at = rfc3339(self.clock.now());
+        let audit = Publication {
+            topic: self.config.report_topic.clone(),
+            subject: Some(format!("AUDIT: disabling Storage Gateway {} (irreversible)", req.failed.id())),
+            body: serde_json::to_string_pretty(&json!({
+                "event": "DisableGateway",
+                "gatewayArn": req.failed.as_str(),
+                "standbyGatewayArn": standby.as_str(),
+                "reason": why,
+                "tapesToRecover": if listing_complete { json!(tapes_so_far) } else { json!(format!("at least {tapes_so_far} (listing continues)")) },
+                "recoveryId": ctx.recovery_id,
+                "requestId": ctx.request_id,
+                "at": at,
+            }))
+            .unwrap_or_default(),
+            attributes: vec![
+                ("event".into(), "DisableGateway".into()),
+                ("gatewayId".into(), req.failed.id().to_owned()),
+            ],
+        };
+        let trail =
+            [(tag::DISABLED_BY, format!("recover-gateway {}", ctx.recovery_id)), (tag::DISABLED_AT, at.clone())];
+        let (published, tagged) =
+            tokio::join!(self.notifier.publish(&audit), self.gateway.add_tags((&req.failed).into(), &trail));
+        if let Err(e) = published.and(tagged) {
+            return Err(Stop::Failed("the audit record could not be written, so the gateway was not disabled", e));
+        }
+        tracing::warn!(gateway = %req.failed, reason = why, recovery_id = ctx.recovery_id, "disabling the gateway (irreversible)");
+        if let Err(e) = self.gateway.disable_gateway(&req.failed).await {
+            // Disabled meanwhile (a concurrent run, an operator): fine, if ListGateways agrees.
+            match find_summary(self.gateway, &req.failed).await {
+                Ok(Some(s)) if s.disabled => {}
+                _ => return Err(Stop::Failed("DisableGateway failed", e)),
+            }
+        }
+        Ok(at)
+    }
+
+    /// Retrieves the tapes, `MAX_CONCURRENCY` at a time, taking in the rest of the listing
+    /// as it arrives, until done, out of time, or stopped by a standby-wide error. A tape
+    /// whose retrieval fails with a retryable error (after the SDK's own retries) goes back
+    /// in the queue after a pause, so the pipeline stays full under throttling.
+    #[allow(clippy::too_many_arguments)]
+    async fn retrieve_all(
+        &self,
+        first: Vec<TapeRecoveryPoint>,
+        mut more: Option<Pages<'_, TapeRecoveryPoint>>,
+        standby: &GatewayArn,
+        standby_tapes: &HashSet<TapeArn>,
+        earlier: &HashSet<String>,
+        seen: &mut HashSet<TapeArn>,
+        ctx: &Ctx<'_>,
+    ) -> Retrieved {
+        let budget = ctx.budget;
+        let stop: Mutex<Option<AwsError>> = Mutex::new(None);
+        let stopped = || stop.lock().map(|s| s.is_some()).unwrap_or(true);
+        let mut results: Vec<ItemResult> = Vec::with_capacity(first.len());
+        let mut queue: VecDeque<(TapeRecoveryPoint, u32, Option<Instant>)> =
+            first.into_iter().map(|rp| (rp, 0, None)).collect();
+        let mut last_errors: HashMap<TapeArn, AwsError> = HashMap::new();
+        let mut listing_failed = None;
+        let mut in_flight = FuturesUnordered::new();
+        loop {
+            while in_flight.len() < self.config.max_concurrency && !budget.expired() && !stopped() {
+                let Some((rp, requeues, not_before)) = queue.pop_front() else { break };
+                let stop = &stop;
+                in_flight.push(async move {
+                    if let Some(t) = not_before {
+                        tokio::time::sleep_until(t.into()).await;
+                    }
+                    let attempt = if budget.expired() {
+                        Attempt::NotStarted(rp)
+                    } else {
+                        self.retrieve_one(rp, standby, stop).await
+                    };
+                    (attempt, requeues)
+                });
+            }
+            let listing = more.is_some();
+            let event = tokio::select! {
+                page = async { more.as_mut()?.next().await }, if listing => Event::Page(page),
+                next = in_flight.next(), if !in_flight.is_empty() => Event::Attempt(next),
+                else => break,
+            };
+            match event {
+                Event::Page(None) => more = None,
+                Event::Page(Some(Err(e))) => {
+                    tracing::error!(error = %e, "the listing of tape recovery points failed part way");
+                    listing_failed = Some(e);
+                    more = None;
+                }
+                Event::Page(Some(Ok(page))) => {
+                    for rp in page {
+                        if !seen.insert(rp.tape.clone()) {
+                            continue;
+                        }
+                        if standby_tapes.contains(&rp.tape) {
+                            let outcome =
+                                if earlier.contains(rp.tape.barcode()) { Outcome::Done } else { Outcome::AlreadyDone };
+                            results.push(ItemResult::new(rp.tape.barcode(), rp.tape.as_str(), outcome));
+                        } else {
+                            queue.push_back((rp, 0, None));
+                        }
+                    }
+                    if seen.len() > MAX_TAPES_PER_GATEWAY {
+                        tracing::warn!(listed = seen.len(), "more recovery points than a tape gateway holds");
+                    }
+                }
+                Event::Attempt(None) => {}
+                Event::Attempt(Some((attempt, requeues))) => match attempt {
+                    Attempt::Done(r) => results.push(r),
+                    Attempt::Retry(rp, e) if requeues < MAX_REQUEUES => {
+                        let pause = Duration::from_millis(500 << requeues).min(Duration::from_secs(8));
+                        tracing::info!(tape = rp.tape.barcode(), error = %e, requeues, "retrying a tape later");
+                        last_errors.insert(rp.tape.clone(), e);
+                        queue.push_back((rp, requeues + 1, Some(Instant::now() + pause)));
+                    }
+                    Attempt::Retry(rp, e) => results.push(ItemResult::failed(rp.tape.barcode(), rp.tape.as_str(), &e)),
+                    Attempt::NotStarted(rp) => queue.push_back((rp, requeues, None)),
+                },
+            }
+        }
+        // The listing is read to its end even when the run stops early, so the report
+        // accounts for every tape. What is left was never started: pending, with the last
+        // error for tapes that had one.
+        for (rp, _, _) in queue {
+            results.push(match last_errors.get(&rp.tape) {
+                Some(e) => ItemResult::failed(rp.tape.barcode(), rp.tape.as_str(), e)
+                    .note(format!("not retried before the run stopped; last error: {}", e.message)),
+                None => ItemResult::new(rp.tape.barcode(), rp.tape.as_str(), Outcome::Pending),
+            });
+        }
+        drop(in_flight);
+        let stopped_by = stop.into_inner().unwrap_or_else(|e| e.into_inner());
+        Retrieved { results, stopped_by, listing_failed }
+    }
+
+    async fn retrieve_one(
+        &self,
+        rp: TapeRecoveryPoint,
+        standby: &GatewayArn,
+        stop: &Mutex<Option<AwsError>>,
+    ) -> Attempt {
+        let (id, arn) = (rp.tape.barcode().to_owned(), rp.tape.as_str().to_owned());
+        let e = match self.gateway.retrieve_tape(&rp.tape, standby).await {
+            Ok(()) => return Attempt::Done(ItemResult::new(&id, &arn, Outcome::Done)),
+            Err(e) => e,
+        };
+        if stops_the_run(&e) {
+            tracing::error!(error = %e, "the standby cannot take more tapes in this run; stopping");
+            if let Ok(mut s) = stop.lock() {
+                s.get_or_insert(e.clone());
+            }
+            return Attempt::Done(ItemResult::failed(&id, &arn, &e));
+        }
+        // A throttled call was refused before anything was done: just try again later
+        // (checking the standby would spend the same scarce rate budget).
+        if e.kind == ErrorKind::Throttled {
+            return Attempt::Retry(rp, e);
+        }
+        // Otherwise the call may have failed after AWS applied it (a lost answer, a
+        // concurrent run): the standby says whether the tape is there.
+        match self.gateway.find_tapes(standby, std::slice::from_ref(&rp.tape)).await {
+            Ok(found) if found.iter().any(|t| t.tape == rp.tape) => {
+                Attempt::Done(ItemResult::new(&id, &arn, Outcome::AlreadyDone).note(format!(
+                    "RetrieveTapeRecoveryPoint answered {}, but the tape is on the standby",
+                    e.code.as_deref().unwrap_or("an error")
+                )))
+            }
+            _ if e.kind.retryable() => Attempt::Retry(rp, e),
+            _ => Attempt::Done(ItemResult::failed(&id, &arn, &e)),
+        }
+    }
+}
