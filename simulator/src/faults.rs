@@ -143,6 +143,11 @@ impl Faults {
                 return (delay, Fault::RateLimited);
             }
         }
+        let rates = spec.drop_rate + spec.error_rate + spec.throttle_rate + spec.drop_response_rate;
+        if rates == 0.0 {
+            // No draw: calls without faults do not shift the seeded sequence of those with.
+            return (delay, Fault::None);
+        }
         let roll = self.rng.f64();
         let mut edge = 0.0;
         for (rate, fault) in [

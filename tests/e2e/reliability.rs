@@ -282,3 +282,36 @@ async fn a_standby_that_fills_up_mid_run_stops_it_cleanly_and_a_later_run_finish
     assert!(again.summary.contains("1500-tape limit"), "{}", again.summary);
     assert!(lab.sim.calls().into_iter().skip(before).all(|c| !c.mutating || c.service == "sns"));
 }
+
+#[tokio::test]
+async fn a_listing_throttled_part_way_is_read_again_and_nothing_is_missed() {
+    let mut lab = Lab::generated(FleetShape { tapes: 400, ..Default::default() }).await;
+    // Clients that give up on a page quickly, so the run has to ask for it again.
+    let quick = aws_smithy_types::retry::RetryConfig::standard()
+        .with_max_attempts(2)
+        .with_initial_backoff(Duration::from_millis(1));
+    lab.clients = gateway_recovery::aws::sdk::Clients::with_retry(&lab.sdk, quick);
+    let mut faults = FaultConfig { seed: Some(11), ..Default::default() };
+    faults
+        .operations
+        .insert("DescribeTapeRecoveryPoints".into(), FaultSpec { throttle_rate: 0.7, ..Default::default() });
+    lab.sim.set_faults(faults).unwrap();
+    let report = run(&lab, direct(PRIMARY)).await;
+    let reads = lab.sim.calls().into_iter().filter(|c| c.operation == "DescribeTapeRecoveryPoints").collect::<Vec<_>>();
+    let mut per_page: BTreeMap<String, usize> = BTreeMap::new();
+    for c in &reads {
+        *per_page.entry(c.param("Marker").unwrap_or("(first)").to_owned()).or_default() += 1;
+    }
+    let asked_again = per_page.values().filter(|n| **n > 2).count();
+    eprintln!(
+        "listing: {} page reads for {} pages, {asked_again} pages asked for again by the run; {:?}",
+        reads.len(),
+        per_page.len(),
+        report.tapes
+    );
+    assert!(asked_again > 0, "the SDK's attempts ran out on some page and the run read it again: {per_page:?}");
+    assert_eq!(per_page.len(), 4, "each page is read from where the listing was, not from the start");
+    assert_eq!(report.status, Status::Completed, "{}", report.summary);
+    assert_eq!(report.tapes.done, 400);
+    assert_every_tape_once_on_the_standby(&lab, 400);
+}

@@ -44,8 +44,13 @@ pub trait StorageGateway: Send + Sync {
     /// `DisableGateway`: irreversible.
     fn disable_gateway(&self, gateway: &GatewayArn) -> impl Future<Output = Result<(), AwsError>> + Send;
 
-    /// `DescribeTapeRecoveryPoints`, every page.
-    fn tape_recovery_points(&self, gateway: &GatewayArn) -> Pages<'_, TapeRecoveryPoint>;
+    /// `DescribeTapeRecoveryPoints`, every page from `from` (a marker a page gave; `None`:
+    /// the start), each page with the marker of the one after it.
+    fn tape_recovery_points(
+        &self,
+        gateway: &GatewayArn,
+        from: Option<String>,
+    ) -> BoxStream<'_, Result<RecoveryPointPage, AwsError>>;
 
     /// `RetrieveTapeRecoveryPoint` of `tape` onto the gateway `to`.
     fn retrieve_tape(&self, tape: &TapeArn, to: &GatewayArn) -> impl Future<Output = Result<(), AwsError>> + Send;
@@ -73,6 +78,13 @@ pub trait StorageGateway: Send + Sync {
         description: &str,
         tags: &[(&str, String)],
     ) -> impl Future<Output = Result<String, AwsError>> + Send;
+}
+
+/// One page of tape recovery points, and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryPointPage {
+    pub points: Vec<TapeRecoveryPoint>,
+    pub next: Option<String>,
 }
 
 /// One SNS message.

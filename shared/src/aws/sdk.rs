@@ -18,7 +18,7 @@ use futures::StreamExt;
 use futures::stream::{self, BoxStream};
 
 use super::error::{AwsError, classify, metadata};
-use super::{Notifier, Pages, Publication, StorageGateway};
+use super::{Notifier, Pages, Publication, RecoveryPointPage, StorageGateway};
 use crate::arn::{GatewayArn, Taggable, TapeArn, VolumeArn};
 use crate::model::{
     GatewayDescription, GatewayKind, GatewaySummary, Tags, Tape, TapeRecoveryPoint, VolumeRecoveryPoint,
@@ -50,7 +50,6 @@ impl Clients {
     ///
     /// Each `Clients` has its own retry partition, so its retry state is its own.
     pub fn new(config: &SdkConfig) -> Self {
-        static PARTITION: AtomicU64 = AtomicU64::new(0);
         let retry = if std::env::var_os("AWS_RETRY_MODE").is_some() || std::env::var_os("AWS_MAX_ATTEMPTS").is_some() {
             config.retry_config().cloned().unwrap_or_else(RetryConfig::standard)
         } else {
@@ -59,6 +58,12 @@ impl Clients {
                 .with_initial_backoff(Duration::from_millis(100))
                 .with_max_backoff(Duration::from_secs(5))
         };
+        Self::with_retry(config, retry)
+    }
+
+    /// Clients with the given retry settings (and everything else as [`Clients::new`]).
+    pub fn with_retry(config: &SdkConfig, retry: RetryConfig) -> Self {
+        static PARTITION: AtomicU64 = AtomicU64::new(0);
         let partition = |service: &str| {
             let n = PARTITION.fetch_add(1, Ordering::Relaxed);
             RetryPartition::custom(format!("gateway-recovery-{service}-{n}"))
@@ -136,18 +141,18 @@ where
     (detail.or(code), message)
 }
 
-/// Turns an SDK paginator into pages of domain items. Items AWS describes without a
+/// Turns an SDK paginator into pages of domain items (or whole domain pages). Items AWS describes without a
 /// parseable ARN are left out (and logged): nothing is ever called with such an ARN.
-fn pages<'a, O, T, E>(
+fn pages<'a, O, P, E>(
     operation: &'static str,
     paginator: aws_smithy_async::future::pagination_stream::PaginationStream<
         Result<O, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>>,
     >,
-    items: impl Fn(O) -> Vec<T> + Send + 'a,
-) -> BoxStream<'a, Result<Vec<T>, AwsError>>
+    items: impl Fn(O) -> P + Send + 'a,
+) -> BoxStream<'a, Result<P, AwsError>>
 where
     O: Send + 'a,
-    T: Send + 'a,
+    P: Send + 'a,
     E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + Send + Sync + 'static,
     sgw::Error: From<E>,
 {
@@ -263,10 +268,21 @@ impl StorageGateway for SdkStorageGateway {
         Ok(())
     }
 
-    fn tape_recovery_points(&self, gateway: &GatewayArn) -> Pages<'_, TapeRecoveryPoint> {
-        let paginator = self.0.describe_tape_recovery_points().gateway_arn(gateway.as_str()).into_paginator().send();
+    fn tape_recovery_points(
+        &self,
+        gateway: &GatewayArn,
+        from: Option<String>,
+    ) -> BoxStream<'_, Result<RecoveryPointPage, AwsError>> {
+        let paginator = self
+            .0
+            .describe_tape_recovery_points()
+            .gateway_arn(gateway.as_str())
+            .set_marker(from)
+            .into_paginator()
+            .send();
         pages("DescribeTapeRecoveryPoints", paginator, |o| {
-            o.tape_recovery_point_infos()
+            let points = o
+                .tape_recovery_point_infos()
                 .iter()
                 .filter_map(|rp| {
                     Some(TapeRecoveryPoint {
@@ -275,7 +291,8 @@ impl StorageGateway for SdkStorageGateway {
                         size_bytes: rp.tape_size_in_bytes(),
                     })
                 })
-                .collect()
+                .collect();
+            RecoveryPointPage { points, next: o.marker().filter(|m| !m.is_empty()).map(str::to_owned) }
         })
     }
 

@@ -218,9 +218,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             if !tapes_likely {
                 return None;
             }
-            let mut rest = self.gateway.tape_recovery_points(&req.failed);
-            let first = rest.next().await.unwrap_or_else(|| Ok(Vec::new()));
-            Some(Listing { first, rest })
+            Some(self.start_listing(&req.failed).await)
         };
         let (described, (tags, standby, standby_checks), summary, listing) = tokio::join!(
             self.gateway.describe_gateway(&req.failed),
@@ -296,6 +294,11 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         };
         let d = match kind {
             GatewayKind::Tape => {
+                // The hand-off said another type: list the tapes now.
+                let listing = match listing {
+                    Some(l) => l,
+                    None => self.start_listing(&req.failed).await,
+                };
                 let prefetched = Prefetched { standby, standby_checks, listing };
                 self.recover_tapes(&ctx, d, prefetched).await
             }
@@ -309,6 +312,17 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             ),
         };
         self.finish(&ctx, d).await
+    }
+
+    /// Starts listing a gateway's tape recovery points; answers the listing and its first page.
+    async fn start_listing<'g>(
+        &'g self,
+        failed: &'g GatewayArn,
+    ) -> (Listing<'g>, Result<Vec<crate::model::TapeRecoveryPoint>, AwsError>) {
+        let gateway = self.gateway;
+        let mut listing = Listing::new(Box::new(move |from| gateway.tape_recovery_points(failed, from)));
+        let first = listing.next().await.unwrap_or_else(|| Ok(Vec::new()));
+        (listing, first)
     }
 
     /// Marks a completed recovery on the gateway (so a replayed hand-off does nothing) and

@@ -11,20 +11,23 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use futures::stream::FuturesUnordered;
+use futures::stream::{BoxStream, FuturesUnordered};
 use serde_json::json;
 
 use super::plan::{DisableDecision, MAX_TAPES_PER_GATEWAY, TapePlan, disable_decision, plan_tapes};
 use super::report::{ItemResult, Outcome, Status};
 use super::run::{Ctx, Draft, Recovery, Stop, find_summary, record};
 use crate::arn::{GatewayArn, TapeArn};
-use crate::aws::{AwsError, Clock, ErrorKind, Notifier, Pages, Publication, StorageGateway};
+use crate::aws::{AwsError, Clock, ErrorKind, Notifier, Publication, RecoveryPointPage, StorageGateway};
 use crate::model::{GatewayDescription, GatewayKind, Tape, TapeRecoveryPoint, tag};
 use crate::time::rfc3339;
 
 /// Times a tape whose retrieval failed with a retryable error (after the SDK's own
 /// retries) goes back in the queue, with a growing pause, before it counts as failed.
 const MAX_REQUEUES: u32 = 5;
+
+/// Times in a row a page of recovery points is asked for again after a retryable failure.
+const MAX_LISTING_RETRIES: u32 = 6;
 
 /// How long the run's own confirmation that the gateway is offline stays good enough to
 /// disable it on; after that, it is asked again just before `DisableGateway`.
@@ -33,17 +36,82 @@ const RECONFIRM_AFTER: Duration = Duration::from_secs(30);
 /// The standby's description and tapes, as read.
 pub(super) type StandbyChecks = (Result<GatewayDescription, AwsError>, Result<Vec<Tape>, AwsError>);
 
-/// The tape recovery points: the first page, and the pages still to read.
+/// Starts listing the recovery points from a marker (`None`: from the start).
+type ListFrom<'g> =
+    Box<dyn Fn(Option<String>) -> BoxStream<'g, Result<RecoveryPointPage, AwsError>> + Send + Sync + 'g>;
+
+/// The tape recovery points, page by page. A page that still fails with a retryable error
+/// after the SDK's retries is asked for again, from where the listing was, after a pause:
+/// nothing already read is read twice, and a long listing survives throttling.
 pub(super) struct Listing<'g> {
-    pub first: Result<Vec<TapeRecoveryPoint>, AwsError>,
-    pub rest: Pages<'g, TapeRecoveryPoint>,
+    list_from: ListFrom<'g>,
+    pages: BoxStream<'g, Result<RecoveryPointPage, AwsError>>,
+    /// Where the page after the last one read starts.
+    marker: Option<String>,
+    failures: u32,
+    resume_at: Option<Instant>,
+    done: bool,
+}
+
+impl<'g> Listing<'g> {
+    pub fn new(list_from: ListFrom<'g>) -> Self {
+        let pages = list_from(None);
+        Self { list_from, pages, marker: None, failures: 0, resume_at: None, done: false }
+    }
+
+    /// The next page; `None` once the listing is complete. Safe to cancel and call again.
+    pub async fn next(&mut self) -> Option<Result<Vec<TapeRecoveryPoint>, AwsError>> {
+        loop {
+            if self.done {
+                return None;
+            }
+            if let Some(t) = self.resume_at {
+                tokio::time::sleep_until(t.into()).await;
+                self.resume_at = None;
+                self.pages = (self.list_from)(self.marker.clone());
+            }
+            match self.pages.next().await {
+                None => self.done = true,
+                Some(Ok(page)) => {
+                    self.failures = 0;
+                    self.done = page.next.is_none();
+                    self.marker = page.next;
+                    return Some(Ok(page.points));
+                }
+                Some(Err(e)) if e.kind.retryable() && self.failures < MAX_LISTING_RETRIES => {
+                    self.failures += 1;
+                    let pause = Duration::from_millis(500 << self.failures);
+                    tracing::warn!(error = %e, failures = self.failures, "reading that page of recovery points again");
+                    self.resume_at = Some(Instant::now() + pause);
+                }
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+
+    /// Every page left.
+    pub async fn rest(&mut self) -> Result<Vec<TapeRecoveryPoint>, AwsError> {
+        let mut all = Vec::new();
+        while let Some(page) = self.next().await {
+            all.extend(page?);
+        }
+        Ok(all)
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
 }
 
 /// What the first, parallel read of a run fetched for the tape path.
 pub(super) struct Prefetched<'g> {
     pub standby: Option<Result<GatewayArn, String>>,
     pub standby_checks: Option<StandbyChecks>,
-    pub listing: Option<Listing<'g>>,
+    /// The listing, and its first page.
+    pub listing: (Listing<'g>, Result<Vec<TapeRecoveryPoint>, AwsError>),
 }
 
 /// Codes after which no further retrieval to this standby can succeed in this run.
@@ -97,26 +165,12 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         if standby == req.failed {
             return d.end(Status::Refused, "the standby gateway is the failed gateway itself");
         }
-        let ((standby_info, standby_tapes), listing) = match (pre.standby_checks, pre.listing) {
-            (Some(checks), Some(listing)) => (checks, listing),
-            (checks, listing) => {
-                let checks = match checks {
-                    Some(c) => c,
-                    None => tokio::join!(
-                        self.gateway.describe_gateway(&standby),
-                        super::run::all(self.gateway.gateway_tapes(&standby))
-                    ),
-                };
-                let listing = match listing {
-                    Some(l) => l,
-                    None => {
-                        let mut rest = self.gateway.tape_recovery_points(&req.failed);
-                        let first = rest.next().await.unwrap_or_else(|| Ok(Vec::new()));
-                        Listing { first, rest }
-                    }
-                };
-                (checks, listing)
-            }
+        let (standby_info, standby_tapes) = match pre.standby_checks {
+            Some(checks) => checks,
+            None => tokio::join!(
+                self.gateway.describe_gateway(&standby),
+                super::run::all(self.gateway.gateway_tapes(&standby))
+            ),
         };
         match standby_info {
             Ok(info) if info.kind != GatewayKind::Tape => {
@@ -140,7 +194,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             Ok(t) => t.into_iter().map(|t| t.tape).collect(),
             Err(e) => return d.error("could not list the standby's tapes", &e),
         };
-        let Listing { first, mut rest } = listing;
+        let (mut listing, first) = pre.listing;
         let mut points = match first {
             Ok(p) => p,
             Err(e) => return d.error("could not list the tape recovery points", &e),
@@ -152,17 +206,13 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             DisableDecision::NeedsApproval(_)
         );
         let stream = standby_tapes.is_empty() && !req.dry_run && !may_need_approval && !points.is_empty();
-        let mut more = if stream {
-            Some(rest)
-        } else {
-            while let Some(page) = rest.next().await {
-                match page {
-                    Ok(p) => points.extend(p),
-                    Err(e) => return d.error("could not list the tape recovery points", &e),
-                }
+        if !stream {
+            match listing.rest().await {
+                Ok(rest) => points.extend(rest),
+                Err(e) => return d.error("could not list the tape recovery points", &e),
             }
-            None
-        };
+        }
+        let mut more = (!listing.is_done()).then_some(listing);
         let earlier: HashSet<String> = d.progress.retrieved_tapes.iter().cloned().collect();
         let plan = plan_tapes(points, &standby_tapes, &earlier);
         if let Err(why) = plan.check_room(&standby) {
@@ -339,7 +389,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
     async fn retrieve_all(
         &self,
         first: Vec<TapeRecoveryPoint>,
-        mut more: Option<Pages<'_, TapeRecoveryPoint>>,
+        mut more: Option<Listing<'_>>,
         standby: &GatewayArn,
         standby_tapes: &HashSet<TapeArn>,
         earlier: &HashSet<String>,
