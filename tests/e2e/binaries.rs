@@ -191,3 +191,34 @@ async fn the_whole_chain_runs_on_the_real_binaries() {
     };
     assert_eq!(e2e::sgw_sim::drill::run(opts).await, Ok(true));
 }
+
+#[tokio::test]
+async fn logs_carry_no_credentials_and_no_message_bodies() {
+    let lab = Lab::generated(FleetShape { tapes: 20, ..Default::default() }).await;
+    let (_, recover) = binaries();
+    let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYSECRETMARKER";
+    let key_id = "AKIAKEYIDMARKER00000";
+    let token = "SESSIONTOKENMARKER";
+    let function =
+        LocalFunction::start("recover-gateway", "us-east-1", "123456789012", Duration::from_secs(60)).await.unwrap();
+    let log_path = std::env::temp_dir().join(format!("secrets-{}.log", std::process::id()));
+    let mut env = recover_env();
+    env.retain(|(k, _)| *k != "RUST_LOG");
+    env.push(("AWS_ACCESS_KEY_ID", key_id.into()));
+    env.push(("AWS_SECRET_ACCESS_KEY", secret.into()));
+    env.push(("AWS_SESSION_TOKEN", token.into()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let _p = FunctionProcess::spawn(recover, &function, &lab.sim.url(), "us-east-1", &env, Some(log)).unwrap();
+    let answer =
+        function.invoke(json!({"failedGatewayArn": gateway_arn(PRIMARY)}).to_string(), Duration::from_secs(60)).await;
+    assert!(matches!(answer, Some(Outcome::Response(_))), "{answer:?}");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("\"recovery report\""), "the run logged (at the default level): {log}");
+    for marker in [secret, key_id, token] {
+        assert!(!log.contains(marker), "{marker} leaked into the logs");
+    }
+    // The published bodies (reports, audit records) are not copied into the logs.
+    assert!(lab.sim.messages().iter().any(|m| m.message.contains("Failed gateway:")), "a report was published");
+    assert!(lab.sim.messages().iter().any(|m| m.message.contains("tapesToRecover")), "an audit record was published");
+    assert!(!log.contains("Failed gateway:") && !log.contains("tapesToRecover"), "a message body is in the logs");
+}

@@ -76,7 +76,7 @@ async fn api_faults_lose_nothing_and_retrieve_each_tape_once() {
         );
         assert_eq!(report.status, Status::Completed, "seed {seed}: {}", report.summary);
         assert_eq!(report.tapes.total, 1500);
-        assert_eq!(report.tapes.done + report.tapes.already_done, 1500, "the report accounts for every tape");
+        assert_eq!(report.tapes.done, 1500, "the report accounts for every tape as retrieved by this run");
         assert_every_tape_once_on_the_standby(&lab, 1500);
     }
 }

@@ -503,12 +503,14 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         if e.kind == ErrorKind::Throttled {
             return Attempt::Retry(rp, e);
         }
-        // Otherwise the call may have failed after AWS applied it (a lost answer, a
-        // concurrent run): the standby says whether the tape is there.
+        // Otherwise the call may have failed after AWS applied it (an answer lost on the
+        // way back, then a retry refused as a repeat): the standby says whether the tape is
+        // there. It was not when the run started, and the lease keeps other runs away, so
+        // this run retrieved it.
         match self.gateway.find_tapes(standby, std::slice::from_ref(&rp.tape)).await {
             Ok(found) if found.iter().any(|t| t.tape == rp.tape) => {
-                Attempt::Done(ItemResult::new(&id, &arn, Outcome::AlreadyDone).note(format!(
-                    "RetrieveTapeRecoveryPoint answered {}, but the tape is on the standby",
+                Attempt::Done(ItemResult::new(&id, &arn, Outcome::Done).note(format!(
+                    "RetrieveTapeRecoveryPoint answered {} (its first answer was lost), and the standby has the tape",
                     e.code.as_deref().unwrap_or("an error")
                 )))
             }
