@@ -13,7 +13,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
@@ -103,19 +102,7 @@ impl LocalFunction {
             next_id: AtomicU64::new(1),
         });
         let shared = inner.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                let _ = stream.set_nodelay(true);
-                let inner = shared.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| serve(inner.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let task = crate::http::serve(listener, move |req| serve(shared.clone(), req));
         Ok(Self { addr, inner, task })
     }
 

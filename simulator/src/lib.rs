@@ -19,7 +19,7 @@ pub mod error;
 pub mod faults;
 pub mod fleet;
 pub mod generate;
-pub mod http_client;
+pub mod http;
 pub mod lambda;
 pub mod server;
 pub mod sns;

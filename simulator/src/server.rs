@@ -10,7 +10,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -133,20 +132,7 @@ impl Simulator {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = self.shared.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                let _ = stream.set_nodelay(true);
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| handle(shared.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let task = crate::http::serve(listener, move |req| handle(shared.clone(), req));
         Ok(Running { addr, sim: self, task })
     }
 
@@ -263,6 +249,23 @@ impl Simulator {
         let mut rng = lock(&self.shared.ids);
         let mut hex = |n: usize| (0..n).map(|_| rng.hexdigit_lowercase()).collect::<String>();
         format!("{}-{}-{}-{}-{}", hex(8), hex(4), hex(4), hex(4), hex(12))
+    }
+
+    /// Waits the injected latency and answers the fault to inject, if any, for one call.
+    async fn delay_and_decide(&self, op: &str, storage_gateway: bool) -> Fault {
+        let (delay, fault) = lock(&self.shared.faults).decide(op, storage_gateway);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        fault
+    }
+
+    /// Records a call whose connection is dropped before it is applied, and drops it.
+    fn dropped(&self, mut rec: CallRecord) -> Answer {
+        rec.status = 0;
+        rec.outcome = "dropped".into();
+        self.record(rec);
+        Err(Dropped)
     }
 
     fn record(&self, mut rec: CallRecord) {
@@ -415,17 +418,9 @@ async fn storage_gateway_call(
         let e = if auth.is_none() { ApiError::unsigned(&msg) } else { ApiError::bad_signature(&msg) };
         return fail(sim, rec, e);
     }
-    let (delay, fault) = lock(&sim.shared.faults).decide(&op, true);
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
+    let fault = sim.delay_and_decide(&op, true).await;
     match fault {
-        Fault::DropBefore => {
-            rec.status = 0;
-            rec.outcome = "dropped".into();
-            sim.record(rec);
-            return Err(Dropped);
-        }
+        Fault::DropBefore => return sim.dropped(rec),
         Fault::InternalError => return fail(sim, rec, ApiError::internal()),
         Fault::Throttle | Fault::RateLimited => return fail(sim, rec, ApiError::throttling()),
         Fault::None | Fault::DropAfter => {}
@@ -480,17 +475,9 @@ async fn sns_call(sim: &Simulator, auth: Option<String>, body: &[u8]) -> Answer 
         let code = if auth.is_none() { "MissingAuthenticationToken" } else { "SignatureDoesNotMatch" };
         return fail(rec, SnsError { status: 403, code, message: msg });
     }
-    let (delay, fault) = lock(&sim.shared.faults).decide(&action, false);
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
+    let fault = sim.delay_and_decide(&action, false).await;
     match fault {
-        Fault::DropBefore => {
-            rec.status = 0;
-            rec.outcome = "dropped".into();
-            sim.record(rec);
-            return Err(Dropped);
-        }
+        Fault::DropBefore => return sim.dropped(rec),
         Fault::InternalError => return fail(rec, SnsError::internal()),
         Fault::Throttle | Fault::RateLimited => return fail(rec, SnsError::throttled()),
         Fault::None | Fault::DropAfter => {}
@@ -527,7 +514,7 @@ fn deliver(sim: Simulator, topic: crate::world::Topic, message: Message) {
         let mut result = String::new();
         while attempts < 5 {
             attempts += 1;
-            match crate::http_client::post_json(&url, event.clone(), &[]).await {
+            match crate::http::post_json(&url, event.clone(), &[]).await {
                 Ok((status, _)) if status < 500 => {
                     result = status.to_string();
                     break;

@@ -488,7 +488,7 @@ async fn requests_the_sdk_would_never_send_get_the_answers_aws_gives() {
         let target = target.to_owned();
         let content_type = content_type.to_owned();
         async move {
-            e2e::sgw_sim::http_client::post_json(
+            e2e::sgw_sim::http::post_json(
                 &url,
                 "{}".into(),
                 &[("x-amz-target", &target), ("content-type", &content_type)],
