@@ -219,7 +219,7 @@ async fn sweep_run(monitor: &Path, gateways: usize, latency_ms: u64, concurrency
 /// Cold start: exec to the first `GET /runtime/invocation/next`, and to the first answer.
 async fn cold_start(binary: &Path, name: &str, event: Value, env: &[(&str, String)], fleet: &Fleet) -> (f64, f64) {
     let sim = simulator(fleet.clone(), FaultConfig::default()).await;
-    let local = LocalFunction::start(name, REGION, ACCOUNT, Duration::from_secs(60)).await.expect("local lambda");
+    let local = LocalFunction::start(name, REGION, ACCOUNT, Duration::from_secs(900)).await.expect("local lambda");
     // The event waits in the queue, so the first answer comes as soon as the runtime can give it.
     let payload = event.to_string();
     let spawned = Instant::now();

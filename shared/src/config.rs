@@ -103,6 +103,9 @@ pub struct RecoverConfig {
     /// `LEASE_HEARTBEAT_SECONDS`: how often a run refreshes its lease (default 5); a lease
     /// not refreshed for three times that is stale.
     pub lease_heartbeat: Duration,
+    /// How long the run's own "offline" answer stays good enough to disable the gateway on;
+    /// after that it asks again just before `DisableGateway` (30 s; not an environment setting).
+    pub reconfirm_after: Duration,
 }
 
 impl RecoverConfig {
@@ -131,6 +134,7 @@ impl RecoverConfig {
             deadline_margin: Duration::from_secs(number(src, "DEADLINE_MARGIN_SECONDS", 60, 0, 600)?),
             max_slices: number(src, "MAX_SLICES", 20, 1, 1000)?,
             lease_heartbeat: Duration::from_secs(number(src, "LEASE_HEARTBEAT_SECONDS", 5, 1, 60)?),
+            reconfirm_after: Duration::from_secs(30),
         })
     }
 }
@@ -154,12 +158,13 @@ impl MonitorConfig {
         let gateway_arns = match src.get("GATEWAY_ARNS") {
             None => None,
             Some(list) => {
-                let arns = list
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| GatewayArn::parse("GATEWAY_ARNS", s).map_err(ConfigError::Arn))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let mut arns: Vec<GatewayArn> = Vec::new();
+                for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let arn = GatewayArn::parse("GATEWAY_ARNS", s).map_err(ConfigError::Arn)?;
+                    if !arns.contains(&arn) {
+                        arns.push(arn);
+                    }
+                }
                 if arns.is_empty() {
                     return Err(ConfigError::Invalid {
                         var: "GATEWAY_ARNS",

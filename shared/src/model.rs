@@ -28,8 +28,9 @@ pub mod tag {
     /// Written just before `DisableGateway`: who disabled it and when (the audit trail).
     pub const DISABLED_BY: &str = "recovery:disabled-by";
     pub const DISABLED_AT: &str = "recovery:disabled-at";
-    /// `<recovery id> <request id> <heartbeat>`: the run changing things now (the lease).
-    pub const LEASE: &str = "recovery:lease";
+    /// `recovery:lease:<request id>` = `<recovery id> <start ms> <heartbeat>`: a run that is
+    /// changing things (its lease).
+    pub const LEASE_PREFIX: &str = "recovery:lease:";
     /// The outage whose recovery completed, so a replayed hand-off does nothing.
     pub const COMPLETED: &str = "recovery:completed";
     /// On a volume: the recovery point time a snapshot was started for, and then taken.

@@ -140,13 +140,29 @@ fn no_wildcard_actions_and_resource_wildcards_only_where_the_api_has_no_resource
                 assert!(!a.contains('*') || a == "kms:GenerateDataKey*", "{function}: wildcard action {a}");
             }
             assert!(s.get("NotAction").is_none() && s.get("NotResource").is_none(), "{function}: {s}");
-            if strings(&s["Resource"]).iter().any(|r| r == "*") {
+            // A Deny may cover everything; an Allow on "*" only where the API has no resource.
+            if s["Effect"] == "Allow" && strings(&s["Resource"]).iter().any(|r| r == "*") {
                 assert_eq!(
                     acts,
                     ["storagegateway:ListGateways"],
                     "{function}: only ListGateways has no resource type: {s}"
                 );
             }
+        }
+    }
+}
+
+#[test]
+fn neither_function_may_touch_the_operators_opt_in_tags() {
+    let t = template();
+    for function in ["gateway-monitor", "recover-gateway"] {
+        let denied: BTreeSet<String> = statements_of(&t, function)
+            .iter()
+            .filter(|s| s["Effect"] == "Deny")
+            .flat_map(|s| strings(&s["Condition"]["ForAnyValue:StringEquals"]["aws:TagKeys"]))
+            .collect();
+        for key in ["recovery:enabled", "recovery:auto-disable", "recovery:standby-gateway"] {
+            assert!(denied.contains(key), "{function} could write {key}");
         }
     }
 }

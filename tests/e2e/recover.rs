@@ -22,9 +22,12 @@ pub fn direct(failed: &str) -> RecoveryRequest {
 }
 
 pub async fn run_with(lab: &Lab, config: &RecoverConfig, req: RecoveryRequest, budget: Budget) -> RecoveryReport {
+    static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    // Every invocation has its own request id, as in Lambda (the lease is keyed by it).
+    let request_id = format!("test-request-{}", REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     let recovery =
         Recovery { gateway: &lab.clients.gateway, notifier: &lab.clients.notifier, clock: &SystemClock, config };
-    recovery.run(req, budget, "test-request").await
+    recovery.run(req, budget, &request_id).await
 }
 
 pub async fn run(lab: &Lab, req: RecoveryRequest) -> RecoveryReport {

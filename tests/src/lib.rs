@@ -89,6 +89,7 @@ pub fn recover_config() -> RecoverConfig {
         deadline_margin: Duration::from_secs(60),
         max_slices: 20,
         lease_heartbeat: Duration::from_secs(1),
+        reconfirm_after: Duration::from_secs(30),
     }
 }
 

@@ -77,6 +77,9 @@ const THROTTLING_CODES: &[&str] = &[
     "ThrottlingException",
     "Throttling",
     "Throttled",
+    // SNS publishing to a KMS-encrypted topic, when KMS throttles it.
+    "KMSThrottling",
+    "KMSThrottlingException",
     "TooManyRequestsException",
     "RequestLimitExceeded",
     "RequestThrottled",
@@ -93,6 +96,11 @@ const TRANSIENT_CODES: &[&str] = &[
     "GatewayInternalError",
     "GatewayProxyNetworkConnectionBusy",
 ];
+
+/// Whether an error code means throttling (for retry classification too).
+pub fn is_throttling_code(code: &str) -> bool {
+    THROTTLING_CODES.contains(&code)
+}
 
 /// The one place an error code becomes a kind.
 pub fn kind_of(code: Option<&str>, status: Option<u16>) -> ErrorKind {
@@ -171,6 +179,7 @@ mod tests {
         assert_eq!(kind_of(Some("GatewayNotFound"), Some(400)), ErrorKind::NotFound);
         assert_eq!(kind_of(Some("ThrottlingException"), Some(400)), ErrorKind::Throttled);
         assert_eq!(kind_of(Some("Throttled"), Some(429)), ErrorKind::Throttled);
+        assert_eq!(kind_of(Some("KMSThrottling"), Some(400)), ErrorKind::Throttled);
         assert_eq!(kind_of(Some("InternalError"), Some(500)), ErrorKind::Transient);
         assert_eq!(kind_of(Some("Whatever"), Some(503)), ErrorKind::Transient);
         assert_eq!(kind_of(Some("InvalidParameters"), Some(400)), ErrorKind::Permanent);

@@ -11,13 +11,14 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_storagegateway as sgw;
 use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryReason};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use futures::StreamExt;
 use futures::stream::{self, BoxStream};
 
-use super::error::{AwsError, classify, metadata};
+use super::error::{AwsError, classify, is_throttling_code, metadata};
 use super::{Notifier, Pages, Publication, RecoveryPointPage, StorageGateway};
 use crate::arn::{GatewayArn, Taggable, TapeArn, VolumeArn};
 use crate::model::{
@@ -46,7 +47,7 @@ impl Clients {
     /// - no client-side retry quota: the run already bounds how many calls are in flight,
     ///   and a quota that runs dry during a 1,500-tape recovery under throttling would turn
     ///   retryable errors into failures;
-    /// - timeouts, so a hung call cannot eat the invocation's deadline.
+    /// - timeouts (20 s an attempt, 30 s a call), so a hung call cannot eat the deadline.
     ///
     /// Each `Clients` has its own retry partition, so its retry state is its own.
     pub fn new(config: &SdkConfig) -> Self {
@@ -70,9 +71,12 @@ impl Clients {
                 .token_bucket(TokenBucket::unlimited())
                 .build()
         };
+        // An attempt gets 20 s, a call with all its retries 30 s: a run always finishes its
+        // calls in flight well inside DEADLINE_MARGIN_SECONDS.
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(3))
             .operation_attempt_timeout(Duration::from_secs(20))
+            .operation_timeout(Duration::from_secs(30))
             .build();
         let gateway = sgw::config::Builder::from(config)
             .retry_config(retry.clone())
@@ -93,24 +97,35 @@ impl Clients {
     }
 }
 
-/// Classifies SNS's `Throttled` answer (429) as throttling, so the SDK retries it like
-/// any other throttling error.
+/// Classifies SNS's `Throttled` (429) and `KMSThrottling` (KMS throttling a publish to an
+/// encrypted topic) answers as throttling, so the SDK retries them like any other: it does
+/// not know these codes.
 #[derive(Debug)]
 struct SnsThrottled;
 
 impl ClassifyRetry for SnsThrottled {
     fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
-        match ctx.response().map(|r| r.status().as_u16()) {
-            Some(429) => RetryAction::RetryIndicated(RetryReason::RetryableError {
-                kind: aws_smithy_types::retry::ErrorKind::ThrottlingError,
-                retry_after: None,
-            }),
+        let throttled = RetryAction::RetryIndicated(RetryReason::RetryableError {
+            kind: aws_smithy_types::retry::ErrorKind::ThrottlingError,
+            retry_after: None,
+        });
+        if ctx.response().is_some_and(|r| r.status().as_u16() == 429) {
+            return throttled;
+        }
+        let code = match ctx.output_or_error() {
+            Some(Err(e)) => OrchestratorError::as_operation_error(e)
+                .and_then(|e| e.downcast_ref::<aws_sdk_sns::operation::publish::PublishError>())
+                .and_then(|e| aws_smithy_types::error::metadata::ProvideErrorMetadata::code(e)),
+            _ => None,
+        };
+        match code {
+            Some(c) if is_throttling_code(c) => throttled,
             _ => RetryAction::NoActionIndicated,
         }
     }
 
     fn name(&self) -> &'static str {
-        "SNS Throttled"
+        "SNS Throttled and KMSThrottling"
     }
 }
 

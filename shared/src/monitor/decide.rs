@@ -51,11 +51,16 @@ pub enum Change {
     RecoveredOnline,
 }
 
+/// How far in the future an `offline-since` may be (clock skew) before it counts as unreadable.
+const FUTURE_SLACK_SECS: i64 = 300;
+
 /// The tags the debounce owns, cleared when the gateway is seen online.
 pub const DEBOUNCE_TAGS: [&str; 3] = [tag::OFFLINE_SINCE, tag::STATE, tag::HANDED_OFF_AT];
 
 pub fn decide(health: &Health, tags: &Tags, now: i64, grace_secs: u64) -> (Action, Change) {
-    let since = tags.get(tag::OFFLINE_SINCE).and_then(|s| parse_rfc3339(s));
+    // A time in the future (a mistyped tag, a skewed clock) would hold the hand-off back
+    // until then: it counts as unreadable, and the clock starts now.
+    let since = tags.get(tag::OFFLINE_SINCE).and_then(|s| parse_rfc3339(s)).filter(|t| *t <= now + FUTURE_SLACK_SECS);
     let handed_off = tags.get(tag::STATE).is_some_and(|s| s == tag::STATE_HANDED_OFF);
     match health {
         Health::Online => {
@@ -163,6 +168,14 @@ mod tests {
             }
             now += 60;
         }
+    }
+
+    #[test]
+    fn a_time_in_the_future_restarts_the_clock() {
+        let t = tags(&[(tag::OFFLINE_SINCE, rfc3339(T0 + 86_400))]);
+        assert_eq!(decide(&Health::Offline, &t, T0, GRACE), (Action::MarkSuspected, Change::NewlySuspected));
+        let skewed = tags(&[(tag::OFFLINE_SINCE, rfc3339(T0 + 30))]);
+        assert!(matches!(decide(&Health::Offline, &skewed, T0, GRACE).1, Change::StillSuspected { .. }));
     }
 
     #[test]

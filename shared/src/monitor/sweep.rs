@@ -254,7 +254,10 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Monitor<'_, G, N, C> {
         let Some(tags) = tags else {
             return r;
         };
-        r.watched |= tags.get(tag::ENABLED).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        // `GATEWAY_ARNS` names exactly the watched gateways; otherwise the tag does.
+        if self.config.gateway_arns.is_none() {
+            r.watched |= tags.get(tag::ENABLED).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        }
         if !r.watched {
             return r;
         }
@@ -341,10 +344,10 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Monitor<'_, G, N, C> {
         let offline_for = human_duration(now - since);
         let alert = Publication {
             topic: self.config.report_topic.clone(),
-            subject: Some(format!(
-                "Gateway {} ({}) offline for {offline_for}: recovery started",
-                arn.id(),
-                truncate(name, 40)
+            // SNS wants fewer than 100 characters.
+            subject: Some(truncate(
+                &format!("Gateway {} ({}) offline for {offline_for}: recovery started", arn.id(), truncate(name, 40)),
+                99,
             )),
             body: format!(
                 "Storage Gateway {name} ({}) has been offline since {} ({offline_for}, grace period {} s).\n\

@@ -9,9 +9,7 @@
 
 use std::collections::HashMap;
 
-use aws_lambda_events::event::cloudwatch_alarms::{
-    CloudWatchAlarmData, CloudWatchMetricAlarm, CloudWatchMetricAlarmConfiguration,
-};
+use aws_lambda_events::event::cloudwatch_alarms::{CloudWatchAlarm, CloudWatchAlarmData, CloudWatchAlarmStateValue};
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sns::SnsEvent;
 use serde::{Deserialize, Serialize};
@@ -138,12 +136,14 @@ pub fn decode_event(event: &Value) -> Result<MonitorRequest, DecodeError> {
                 format!("lists {} gateways; at most {MAX_DIRECT}", d.gateway_arns.len()),
             ));
         }
-        let arns = d
-            .gateway_arns
-            .iter()
-            .enumerate()
-            .map(|(i, a)| GatewayArn::parse(&format!("gatewayArns[{i}]"), a))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut arns: Vec<GatewayArn> = Vec::with_capacity(d.gateway_arns.len());
+        for (i, a) in d.gateway_arns.iter().enumerate() {
+            let arn = GatewayArn::parse(&format!("gatewayArns[{i}]"), a)?;
+            // Probing one gateway twice at once could hand it off twice.
+            if !arns.contains(&arn) {
+                arns.push(arn);
+            }
+        }
         return Ok(MonitorRequest::Probe(arns));
     }
     if obj.contains_key("detail-type") {
@@ -151,8 +151,9 @@ pub fn decode_event(event: &Value) -> Result<MonitorRequest, DecodeError> {
         return match e.detail_type.as_str() {
             "Scheduled Event" => Ok(MonitorRequest::Sweep),
             "CloudWatch Alarm State Change" => {
-                let detail: CloudWatchAlarmData<CloudWatchMetricAlarmConfiguration> =
-                    decode(&e.detail).map_err(|err| err.within("detail"))?;
+                // The configuration is read leniently: metric-math entries have no
+                // `metricStat`, and a period can exceed the crate's `u16`.
+                let detail: CloudWatchAlarmData = decode(&e.detail).map_err(|err| err.within("detail"))?;
                 let region = e.region.ok_or_else(|| DecodeError::new("region", "missing field `region`"))?;
                 let account = e.account.ok_or_else(|| DecodeError::new("account", "missing field `account`"))?;
                 let partition =
@@ -166,13 +167,7 @@ pub fn decode_event(event: &Value) -> Result<MonitorRequest, DecodeError> {
         };
     }
     if obj.contains_key("alarmData") {
-        if alarm_is_composite(event) {
-            let name = event.pointer("/alarmData/alarmName").and_then(Value::as_str).unwrap_or("?");
-            return Ok(MonitorRequest::Ignored(format!(
-                "composite alarm {name} names no metric, so no gateway; alarm on AWS/StorageGateway metrics instead"
-            )));
-        }
-        let a: CloudWatchMetricAlarm = decode(event)?;
+        let a: CloudWatchAlarm = decode(event)?;
         let (partition, region, account) = origin(a.alarm_arn.as_deref(), a.region.as_deref(), a.account_id.as_deref())
             .ok_or_else(|| DecodeError::new("alarmArn", "the region and account of the alarm are unknown"))?;
         return metric_alarm(&a.alarm_data, "lambda-action", &partition, &region, &account);
@@ -188,10 +183,6 @@ pub fn decode_event(event: &Value) -> Result<MonitorRequest, DecodeError> {
     }
     let keys: Vec<&str> = obj.keys().map(String::as_str).take(10).collect();
     Err(DecodeError::new("event", format!("unrecognised event with keys {keys:?}; {EXPECTED}")))
-}
-
-fn alarm_is_composite(event: &Value) -> bool {
-    event.pointer("/alarmData/configuration/alarmRule").is_some()
 }
 
 fn partition_of(arn: &str) -> &str {
@@ -216,23 +207,43 @@ fn state_of(value: &str) -> AlarmState {
 }
 
 fn metric_alarm(
-    data: &CloudWatchAlarmData<CloudWatchMetricAlarmConfiguration>,
+    data: &CloudWatchAlarmData,
     via: &'static str,
     partition: &str,
     region: &str,
     account: &str,
 ) -> Result<MonitorRequest, DecodeError> {
     let state = match data.state.as_ref().map(|s| &s.value) {
-        Some(aws_lambda_events::event::cloudwatch_alarms::CloudWatchAlarmStateValue::Alarm) => AlarmState::Alarm,
-        Some(aws_lambda_events::event::cloudwatch_alarms::CloudWatchAlarmStateValue::Ok) => AlarmState::Ok,
+        Some(CloudWatchAlarmStateValue::Alarm) => AlarmState::Alarm,
+        Some(CloudWatchAlarmStateValue::Ok) => AlarmState::Ok,
         _ => AlarmState::InsufficientData,
     };
-    let metrics: Vec<(Option<&str>, &HashMap<String, String>)> = data
-        .configuration
-        .metrics
-        .iter()
-        .map(|m| (m.metric_stat.metric.namespace.as_deref(), &m.metric_stat.metric.dimensions))
+    let config = &data.configuration;
+    if config.get("alarmRule").is_some() {
+        return Ok(MonitorRequest::Ignored(format!(
+            "composite alarm {} names no metric, so no gateway; alarm on AWS/StorageGateway metrics instead",
+            data.alarm_name
+        )));
+    }
+    // `metrics[].metricStat.metric`; metric-math expressions have none and are skipped.
+    let found: Vec<(Option<String>, HashMap<String, String>)> = config
+        .get("metrics")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.pointer("/metricStat/metric"))
+        .map(|m| {
+            let ns = m.get("namespace").and_then(Value::as_str).map(str::to_owned);
+            let dims = m
+                .get("dimensions")
+                .and_then(Value::as_object)
+                .map(|d| d.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+                .unwrap_or_default();
+            (ns, dims)
+        })
         .collect();
+    let metrics: Vec<(Option<&str>, &HashMap<String, String>)> =
+        found.iter().map(|(ns, d)| (ns.as_deref(), d)).collect();
     target(&data.alarm_name, state, via, &metrics, partition, region, account)
 }
 
@@ -339,6 +350,11 @@ mod tests {
             decode_event(&json!({"gatewayArns": [GW]})).unwrap(),
             MonitorRequest::Probe(vec![GatewayArn::parse("x", GW).unwrap()])
         );
+        assert_eq!(
+            decode_event(&json!({"gatewayArns": [GW, GW]})).unwrap(),
+            MonitorRequest::Probe(vec![GatewayArn::parse("x", GW).unwrap()]),
+            "a gateway named twice is probed once"
+        );
         let e = decode_event(&json!({"gatewayArns": [GW, "sgw-1"]})).unwrap_err();
         assert_eq!(e.field, "gatewayArns[1]");
         let e = decode_event(&json!({"gatewayArns": []})).unwrap_err();
@@ -375,6 +391,19 @@ mod tests {
         assert!(
             matches!(r, MonitorRequest::Alarm(AlarmHint { target: AlarmTarget::Name(ref n), state: AlarmState::Ok, .. }) if n == "tape-primary")
         );
+    }
+
+    #[test]
+    fn metric_math_and_long_period_alarms_are_read() {
+        let mut e = eventbridge_alarm(NAMESPACE, json!({"GatewayId": "sgw-12A3456B"}), "ALARM");
+        e["detail"]["configuration"]["metrics"][0]["metricStat"]["period"] = json!(86_400);
+        let metrics = e["detail"]["configuration"]["metrics"].as_array_mut().unwrap();
+        metrics.insert(0, json!({"id": "e1", "expression": "m1 > 0", "label": "offline", "returnData": true}));
+        let r = decode_event(&e).unwrap();
+        assert!(matches!(r, MonitorRequest::Alarm(AlarmHint { target: AlarmTarget::Arn(_), .. })), "{r:?}");
+        let mut composite = e.clone();
+        composite["detail"]["configuration"] = json!({"alarmRule": "ALARM(a) OR ALARM(b)"});
+        assert!(matches!(decode_event(&composite).unwrap(), MonitorRequest::Ignored(ref w) if w.contains("composite")));
     }
 
     #[test]

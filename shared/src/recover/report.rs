@@ -182,6 +182,8 @@ pub struct RecoveryReport {
     pub retryable: bool,
     pub tape_results: Vec<ItemResult>,
     pub volume_results: Vec<ItemResult>,
+    /// Whether every recovery point was listed: if not, the counts are a lower bound.
+    pub listing_complete: bool,
 }
 
 /// SNS's limit for a message body, with headroom for the attributes.
@@ -207,6 +209,9 @@ impl RecoveryReport {
         let v = &self.volumes;
         let tapes = t.total > 0 || self.failed_gateway.kind == Some(GatewayKind::Tape);
         let s = match self.status {
+            Status::Completed | Status::Partial | Status::AlreadyCompleted if tapes && !self.listing_complete => {
+                format!("Recovered {} of {}+ tapes from {gw} to {to}, listing incomplete", t.recovered(), t.total)
+            }
             Status::Completed | Status::Partial | Status::AlreadyCompleted if tapes => {
                 let mut s = format!("Recovered {}/{} tapes from {gw} to {to}", t.recovered(), t.total);
                 if t.failed > 0 || t.pending > 0 {
@@ -291,7 +296,11 @@ impl RecoveryReport {
                 continue;
             }
             let _ = writeln!(b);
-            let _ = writeln!(b, "{what}: {}", c.total);
+            if what == "Tapes" && !self.listing_complete {
+                let _ = writeln!(b, "{what}: {} listed so far (the listing of recovery points is incomplete)", c.total);
+            } else {
+                let _ = writeln!(b, "{what}: {}", c.total);
+            }
             for (label, n) in [
                 (done, c.done),
                 (already, c.already_done),
@@ -378,6 +387,7 @@ mod tests {
             retryable: false,
             tape_results,
             volume_results: vec![],
+            listing_complete: true,
         }
     }
 

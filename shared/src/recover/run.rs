@@ -9,6 +9,7 @@
 //! lease (a tag on the failed gateway) keeps a duplicate delivery from doing the same work
 //! at the same time.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
@@ -47,6 +48,8 @@ pub(super) struct Draft {
     pub progress: Progress,
     /// Whether this run holds the lease (and must release it).
     pub leased: bool,
+    /// Whether every recovery point was listed (so the counts are the whole gateway's).
+    pub listing_complete: bool,
 }
 
 impl Draft {
@@ -91,8 +94,12 @@ pub(super) struct Ctx<'a> {
     pub outage: Option<&'a str>,
     pub tags: &'a Tags,
     pub already_disabled: bool,
-    /// When this run saw the gateway offline.
+    /// When the gateway answered this run that it is offline.
     pub confirmed_at: Instant,
+    /// This run's lease tag key.
+    pub lease_key: String,
+    /// Set when an earlier run turns out to hold the lease: stop starting work.
+    pub lease_lost: AtomicBool,
 }
 
 /// Reads every page of a paged listing.
@@ -112,6 +119,21 @@ pub(super) async fn find_summary<G: StorageGateway>(
         }
     }
     Ok(None)
+}
+
+/// For a hand-off whose outage the gateway's tags say is recovered: why there is nothing to do.
+fn completed_for(req: &RecoveryRequest, tags: &Tags) -> Option<String> {
+    match &req.source {
+        Source::Handoff(m) if tags.get(tag::COMPLETED) == Some(&m.outage_id) => {
+            Some(format!("the recovery for outage {} already completed; this hand-off is a duplicate", m.outage_id))
+        }
+        _ => None,
+    }
+}
+
+/// The same, from within a run.
+pub(super) fn completed_outage(ctx: &Ctx<'_>, tags: &Tags) -> Option<String> {
+    completed_for(ctx.req, tags)
 }
 
 pub(super) fn record(action: &str, reason: &str, at: Option<&str>) -> DisableRecord {
@@ -158,6 +180,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             volumes: Vec::new(),
             progress,
             leased: false,
+            listing_complete: true,
         };
         tracing::info!(recovery_id, slice, failed = %req.failed, dry_run = req.dry_run, request_id, "recovery starts");
         let ids = (recovery_id.as_str(), request_id, slice, started_at.as_str(), started);
@@ -182,6 +205,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             retryable: draft.retryable,
             tape_results: draft.tapes,
             volume_results: draft.volumes,
+            listing_complete: draft.listing_complete,
         };
         self.log_and_publish(&report).await;
         report
@@ -220,13 +244,11 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             }
             Some(self.start_listing(&req.failed).await)
         };
-        let (described, (tags, standby, standby_checks), summary, listing) = tokio::join!(
-            self.gateway.describe_gateway(&req.failed),
-            tags_and_standby,
-            find_summary(self.gateway, &req.failed),
-            listing,
-        );
-        let confirmed_at = Instant::now();
+        // The time of the answer itself, not of the end of the whole read: the re-check
+        // before DisableGateway is measured from it.
+        let describe = async { (self.gateway.describe_gateway(&req.failed).await, Instant::now()) };
+        let ((described, confirmed_at), (tags, standby, standby_checks), summary, listing) =
+            tokio::join!(describe, tags_and_standby, find_summary(self.gateway, &req.failed), listing);
         if let Ok(Some(s)) = &summary {
             d.failed_ref.name = Some(s.name.clone());
             d.failed_ref.kind = Some(s.kind);
@@ -257,13 +279,8 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             Ok(s) => s,
             Err(e) => return d.error("could not list gateways", &e),
         };
-        if let Source::Handoff(m) = &req.source {
-            if tags.get(tag::COMPLETED) == Some(&m.outage_id) {
-                return d.end(
-                    Status::AlreadyCompleted,
-                    format!("the recovery for outage {} already completed; this hand-off is a duplicate", m.outage_id),
-                );
-            }
+        if let Some(done) = completed_for(req, &tags) {
+            return d.end(Status::AlreadyCompleted, done);
         }
         let already_disabled = summary.as_ref().is_some_and(|s| s.disabled) || d.progress.disabled_at.is_some();
         let kind = match (&summary, &req.source) {
@@ -291,6 +308,8 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             tags: &tags,
             already_disabled,
             confirmed_at,
+            lease_key: super::lease::lease_key(request_id),
+            lease_lost: AtomicBool::new(false),
         };
         let d = match kind {
             GatewayKind::Tape => {
@@ -371,6 +390,14 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
     ) -> Draft {
         let items = if what == "tapes" { &d.tapes } else { &d.volumes };
         let c = Counts::of(items);
+        if ctx.lease_lost.load(Ordering::SeqCst) {
+            let msg = format!(
+                "an earlier run holds the lease for this gateway; this run stopped starting work after {} of {} {what} and leaves the rest to it",
+                c.recovered(),
+                c.total
+            );
+            return d.end(Status::Duplicate, msg);
+        }
         if let Some(e) = stopped_by {
             let msg = format!(
                 "stopped early: {e}; {} of {} {what} recovered, {} failed, {} not attempted; run again once the standby is fixed",
@@ -395,6 +422,12 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         if c.pending > 0 {
             if let Some(topic) = self.config.recovery_topic.clone() {
                 if ctx.slice < self.config.max_slices {
+                    // The next slice must not find this run's lease and wait for it.
+                    let mut d = d;
+                    if d.leased {
+                        self.release_lease(ctx).await;
+                        d.leased = false;
+                    }
                     return match self.continue_later(ctx, &d, &topic).await {
                         Ok(id) => {
                             let msg = format!(

@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -26,12 +27,12 @@ use crate::time::rfc3339;
 /// retries) goes back in the queue, with a growing pause, before it counts as failed.
 const MAX_REQUEUES: u32 = 5;
 
+/// How long a run that has stopped (out of time, standby gone) goes on reading the listing
+/// so its report accounts for every tape; past it, the report says the listing is incomplete.
+const LISTING_AFTER_STOP: Duration = Duration::from_secs(20);
+
 /// Times in a row a page of recovery points is asked for again after a retryable failure.
 const MAX_LISTING_RETRIES: u32 = 6;
-
-/// How long the run's own confirmation that the gateway is offline stays good enough to
-/// disable it on; after that, it is asked again just before `DisableGateway`.
-const RECONFIRM_AFTER: Duration = Duration::from_secs(30);
 
 /// The standby's description and tapes, as read.
 pub(super) type StandbyChecks = (Result<GatewayDescription, AwsError>, Result<Vec<Tape>, AwsError>);
@@ -139,6 +140,8 @@ struct Retrieved {
     stopped_by: Option<AwsError>,
     /// The listing of recovery points failed part way.
     listing_failed: Option<AwsError>,
+    /// Every page of the listing was read.
+    listing_complete: bool,
 }
 
 /// Tapes already on the standby, as report items.
@@ -267,12 +270,27 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             return self.conclude(ctx, d, None, None, "tapes").await;
         }
 
-        // From here on, the run changes things: hold the lease while it does.
-        if let Err(stop) = self.acquire_lease(ctx).await {
+        // Out of time before anything was changed: leave it all to the next slice.
+        if ctx.budget.expired() {
             d.tapes.extend(items(&plan.retrieve, Outcome::Pending));
-            return stop.apply(d);
+            self.account_unread(&mut more, &mut d, &standby_tapes, &earlier).await;
+            return self.conclude(ctx, d, None, None, "tapes").await;
         }
-        d.leased = true;
+        // From here on, the run changes things: hold the lease while it does.
+        match self.acquire_lease(ctx).await {
+            Err(stop) => {
+                d.tapes.extend(items(&plan.retrieve, Outcome::Pending));
+                self.account_unread(&mut more, &mut d, &standby_tapes, &earlier).await;
+                return stop.apply(d);
+            }
+            Ok(tags) => {
+                d.leased = true;
+                if let Some(done) = super::run::completed_outage(ctx, &tags) {
+                    // The run we waited for finished this very outage meanwhile.
+                    return d.end(Status::AlreadyCompleted, done);
+                }
+            }
+        }
         let work = async {
             match decision {
                 DisableDecision::AlreadyDisabled => {
@@ -289,6 +307,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
                         }
                         Err(stop) => {
                             d.tapes.extend(items(&plan.retrieve, Outcome::Pending));
+                            self.account_unread(&mut more, &mut d, &standby_tapes, &earlier).await;
                             return stop.apply(d);
                         }
                     }
@@ -310,9 +329,36 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
                 }
             }
             d.tapes.extend(outcome.results);
+            d.listing_complete &= outcome.listing_complete;
             self.conclude(ctx, d, outcome.stopped_by, outcome.listing_failed, "tapes").await
         };
         self.with_heartbeat(ctx, work).await
+    }
+
+    /// Reads what is left of the listing into the report (tapes on the standby as such,
+    /// the others as not attempted), so a run that stops early still accounts for every
+    /// tape; if the listing cannot be finished in time, the report says it is incomplete.
+    async fn account_unread(
+        &self,
+        more: &mut Option<Listing<'_>>,
+        d: &mut Draft,
+        standby_tapes: &HashSet<TapeArn>,
+        earlier: &HashSet<String>,
+    ) {
+        let Some(listing) = more.as_mut() else { return };
+        match tokio::time::timeout(LISTING_AFTER_STOP, listing.rest()).await {
+            Ok(Ok(rest)) => {
+                let plan = plan_tapes(rest, standby_tapes, earlier);
+                d.tapes.extend(on_standby_items(&plan));
+                d.tapes.extend(items(&plan.retrieve, Outcome::Pending));
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the rest of the listing could not be read");
+                d.listing_complete = false;
+            }
+            Err(_) => d.listing_complete = false,
+        }
+        *more = None;
     }
 
     /// Re-confirms the gateway is offline (unless this run just did), records the audit
@@ -326,7 +372,13 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         why: &str,
     ) -> Result<String, Stop> {
         let req = ctx.req;
-        if ctx.confirmed_at.elapsed() >= RECONFIRM_AFTER {
+        if ctx.lease_lost.load(Ordering::SeqCst) {
+            return Err(Stop::Ended(
+                Status::Duplicate,
+                "an earlier run holds the lease for this gateway; nothing was changed".into(),
+            ));
+        }
+        if ctx.confirmed_at.elapsed() >= self.config.reconfirm_after {
             match self.gateway.describe_gateway(&req.failed).await {
                 Ok(info) => {
                     return Err(Stop::Ended(
@@ -404,9 +456,15 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             first.into_iter().map(|rp| (rp, 0, None)).collect();
         let mut last_errors: HashMap<TapeArn, AwsError> = HashMap::new();
         let mut listing_failed = None;
+        let mut listing_complete = true;
+        let mut halted_at: Option<Instant> = None;
         let mut in_flight = FuturesUnordered::new();
         loop {
-            while in_flight.len() < self.config.max_concurrency && !budget.expired() && !stopped() {
+            while in_flight.len() < self.config.max_concurrency
+                && !budget.expired()
+                && !stopped()
+                && !ctx.lease_lost.load(Ordering::SeqCst)
+            {
                 let Some((rp, requeues, not_before)) = queue.pop_front() else { break };
                 let stop = &stop;
                 in_flight.push(async move {
@@ -421,6 +479,15 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
                     (attempt, requeues)
                 });
             }
+            let halted = budget.expired() || stopped() || ctx.lease_lost.load(Ordering::SeqCst);
+            if halted && in_flight.is_empty() {
+                let since = *halted_at.get_or_insert_with(Instant::now);
+                if since.elapsed() >= LISTING_AFTER_STOP && more.is_some() {
+                    tracing::warn!("stopped reading the listing: the run has stopped");
+                    more = None;
+                    listing_complete = false;
+                }
+            }
             let listing = more.is_some();
             let event = tokio::select! {
                 page = async { more.as_mut()?.next().await }, if listing => Event::Page(page),
@@ -432,6 +499,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
                 Event::Page(Some(Err(e))) => {
                     tracing::error!(error = %e, "the listing of tape recovery points failed part way");
                     listing_failed = Some(e);
+                    listing_complete = false;
                     more = None;
                 }
                 Event::Page(Some(Ok(page))) => {
@@ -465,19 +533,19 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
                 },
             }
         }
-        // The listing is read to its end even when the run stops early, so the report
-        // accounts for every tape. What is left was never started: pending, with the last
-        // error for tapes that had one.
+        // What is left was not (or not again) tried before the run stopped: pending, with
+        // the last error for tapes that had one.
         for (rp, _, _) in queue {
+            let item = ItemResult::new(rp.tape.barcode(), rp.tape.as_str(), Outcome::Pending);
             results.push(match last_errors.get(&rp.tape) {
-                Some(e) => ItemResult::failed(rp.tape.barcode(), rp.tape.as_str(), e)
-                    .note(format!("not retried before the run stopped; last error: {}", e.message)),
-                None => ItemResult::new(rp.tape.barcode(), rp.tape.as_str(), Outcome::Pending),
+                // Still worth trying: the next run (or slice) does.
+                Some(e) => item.note(format!("waiting for another try when the run stopped; last error: {e}")),
+                None => item,
             });
         }
         drop(in_flight);
         let stopped_by = stop.into_inner().unwrap_or_else(|e| e.into_inner());
-        Retrieved { results, stopped_by, listing_failed }
+        Retrieved { results, stopped_by, listing_failed, listing_complete }
     }
 
     async fn retrieve_one(

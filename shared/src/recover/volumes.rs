@@ -40,10 +40,15 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
         if points.is_empty() {
             return self.conclude(ctx, d, None, None, "volumes").await;
         }
-        if let Err(stop) = self.acquire_lease(ctx).await {
-            return stop.apply(d);
+        match self.acquire_lease(ctx).await {
+            Err(stop) => return stop.apply(d),
+            Ok(tags) => {
+                d.leased = true;
+                if let Some(done) = super::run::completed_outage(ctx, &tags) {
+                    return d.end(Status::AlreadyCompleted, done);
+                }
+            }
         }
-        d.leased = true;
         let work = async {
             let results = snapshot_all(points).await;
             for r in &results {
@@ -62,7 +67,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
     /// Snapshots one volume recovery point, unless the volume's tags say it is done.
     async fn snapshot_one(&self, ctx: &Ctx<'_>, rp: VolumeRecoveryPoint, ours: &HashMap<String, String>) -> ItemResult {
         let (id, arn) = (rp.volume.volume_id().to_owned(), rp.volume.as_str().to_owned());
-        if ctx.budget.expired() {
+        if ctx.budget.expired() || ctx.lease_lost.load(std::sync::atomic::Ordering::SeqCst) {
             return ItemResult::new(&id, &arn, Outcome::Pending);
         }
         let tags = match self.gateway.list_tags((&rp.volume).into()).await {
