@@ -21,6 +21,17 @@ pub fn direct(failed: &str) -> RecoveryRequest {
     }
 }
 
+/// The hand-off `gateway-monitor` publishes for `tape-primary`'s outage at 10:00.
+pub fn hand_off() -> gateway_recovery::handoff::GatewayOffline {
+    gateway_recovery::handoff::GatewayOffline::new(
+        &gateway(PRIMARY),
+        "tape-primary",
+        gateway_recovery::model::GatewayKind::Tape,
+        "2026-11-25T10:00:00Z",
+        "2026-11-25T10:15:00Z",
+    )
+}
+
 pub async fn run_with(lab: &Lab, config: &RecoverConfig, req: RecoveryRequest, budget: Budget) -> RecoveryReport {
     static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     // Every invocation has its own request id, as in Lambda (the lease is keyed by it).
@@ -302,13 +313,7 @@ async fn injected_500s_and_throttling_are_survived_with_every_tape_accounted_for
 #[tokio::test]
 async fn a_replayed_hand_off_after_completion_does_nothing_and_reports_nothing() {
     let lab = Lab::generated(FleetShape { tapes: 10, ..Default::default() }).await;
-    let message = gateway_recovery::handoff::GatewayOffline::new(
-        &gateway(PRIMARY),
-        "tape-primary",
-        gateway_recovery::model::GatewayKind::Tape,
-        "2026-11-25T10:00:00Z",
-        "2026-11-25T10:15:00Z",
-    );
+    let message = hand_off();
     let req = decode_event(&serde_json::to_value(&message).unwrap()).unwrap().remove(0);
     let first = run(&lab, req.clone()).await;
     assert_eq!(first.status, Status::Completed);

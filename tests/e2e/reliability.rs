@@ -143,13 +143,7 @@ async fn two_concurrent_invocations_and_a_late_replay_duplicate_nothing() {
     lab.sim
         .set_faults(FaultConfig { global: FaultSpec { latency_ms: 5, ..Default::default() }, ..Default::default() })
         .unwrap();
-    let message = gateway_recovery::handoff::GatewayOffline::new(
-        &e2e::gateway(PRIMARY),
-        "tape-primary",
-        gateway_recovery::model::GatewayKind::Tape,
-        "2026-11-25T10:00:00Z",
-        "2026-11-25T10:15:00Z",
-    );
+    let message = crate::recover::hand_off();
     let event = serde_json::to_string(&message).unwrap();
     // One function, two instances polling it: SNS delivered the hand-off twice at once.
     let function =
@@ -354,13 +348,7 @@ async fn a_duplicate_delivered_a_moment_later_finds_the_lease_and_leaves_the_wor
     lab.sim
         .set_faults(FaultConfig { global: FaultSpec { latency_ms: 5, ..Default::default() }, ..Default::default() })
         .unwrap();
-    let message = gateway_recovery::handoff::GatewayOffline::new(
-        &e2e::gateway(PRIMARY),
-        "tape-primary",
-        gateway_recovery::model::GatewayKind::Tape,
-        "2026-11-25T10:00:00Z",
-        "2026-11-25T10:15:00Z",
-    );
+    let message = crate::recover::hand_off();
     let req = gateway_recovery::recover::decode_event(&serde_json::to_value(&message).unwrap()).unwrap().remove(0);
     for delay_ms in [30u64, 150, 600] {
         let lab = Lab::generated(FleetShape { tapes: 600, ..Default::default() }).await;
