@@ -17,7 +17,13 @@ pub enum ConfigError {
 
 /// Where values come from: the process environment in Lambda, a map in tests.
 pub trait Source {
+    /// The value, if set and not blank.
     fn get(&self, var: &str) -> Option<String>;
+
+    /// The value as set, blank or not.
+    fn raw(&self, var: &str) -> Option<String> {
+        self.get(var)
+    }
 }
 
 /// The process environment.
@@ -25,8 +31,30 @@ pub struct ProcessEnv;
 
 impl Source for ProcessEnv {
     fn get(&self, var: &str) -> Option<String> {
-        std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+        self.raw(var).filter(|v| !v.trim().is_empty())
     }
+
+    fn raw(&self, var: &str) -> Option<String> {
+        std::env::var(var).ok()
+    }
+}
+
+/// The SDK's endpoint overrides, if set, must be URLs: a blank `AWS_ENDPOINT_URL` makes the
+/// SDK panic on the first call, so it is refused at start-up instead.
+fn check_endpoints(src: &dyn Source) -> Result<(), ConfigError> {
+    for var in ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STORAGE_GATEWAY", "AWS_ENDPOINT_URL_SNS"] {
+        if let Some(v) = src.raw(var) {
+            let v = v.trim();
+            if !(v.starts_with("http://") || v.starts_with("https://")) || v.len() < "http://x".len() {
+                return Err(ConfigError::Invalid {
+                    var,
+                    value: v.to_owned(),
+                    why: "must be an http:// or https:// URL, or unset".into(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 impl<const N: usize> Source for [(&str, &str); N] {
@@ -110,6 +138,7 @@ pub struct RecoverConfig {
 
 impl RecoverConfig {
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        check_endpoints(src)?;
         let disable_policy = match src.get("DISABLE_POLICY").as_deref().map(str::trim) {
             None | Some("tagged") => DisablePolicy::Tagged,
             Some("approval") => DisablePolicy::Approval,
@@ -155,6 +184,7 @@ pub struct MonitorConfig {
 
 impl MonitorConfig {
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        check_endpoints(src)?;
         let gateway_arns = match src.get("GATEWAY_ARNS") {
             None => None,
             Some(list) => {
@@ -212,6 +242,23 @@ mod tests {
         let e =
             RecoverConfig::from_source(&[("REPORT_TOPIC_ARN", REPORT), ("STANDBY_GATEWAY_ARN", "sgw-1")]).unwrap_err();
         assert!(e.to_string().contains("STANDBY_GATEWAY_ARN"), "{e}");
+    }
+
+    #[test]
+    fn a_blank_endpoint_override_is_refused_at_start_up() {
+        let e = RecoverConfig::from_source(&[("REPORT_TOPIC_ARN", REPORT), ("AWS_ENDPOINT_URL", "")]).unwrap_err();
+        assert!(e.to_string().contains("AWS_ENDPOINT_URL"), "{e}");
+        let e = MonitorConfig::from_source(&[
+            ("REPORT_TOPIC_ARN", REPORT),
+            ("RECOVERY_TOPIC_ARN", RECOVERY),
+            ("AWS_ENDPOINT_URL_SNS", "localhost:4566"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("AWS_ENDPOINT_URL_SNS"), "{e}");
+        assert!(
+            RecoverConfig::from_source(&[("REPORT_TOPIC_ARN", REPORT), ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")])
+                .is_ok()
+        );
     }
 
     #[test]
