@@ -66,7 +66,8 @@ pub fn tapes_on(lab: &Lab, id: &str) -> Vec<(String, String)> {
     })
 }
 
-fn latency(ms: u64) -> FaultConfig {
+/// Simulated latency on every Storage Gateway call.
+pub fn latency(ms: u64) -> FaultConfig {
     FaultConfig { global: FaultSpec { latency_ms: ms, ..Default::default() }, ..Default::default() }
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::binaries::{binaries, recover_env};
 use crate::monitor::{T0, TestClock, hand_offs, sweep};
-use crate::recover::{direct, run, tapes_on};
+use crate::recover::{direct, latency, run, tapes_on};
 
 /// The standby holds each of the failed gateway's tapes exactly once, RECOVERED.
 fn assert_every_tape_once_on_the_standby(lab: &Lab, tapes: usize) {
@@ -140,9 +140,7 @@ async fn a_run_killed_at_any_point_is_finished_by_the_next_one() {
 #[tokio::test]
 async fn two_concurrent_invocations_and_a_late_replay_duplicate_nothing() {
     let lab = Lab::generated(FleetShape { tapes: 600, ..Default::default() }).await;
-    lab.sim
-        .set_faults(FaultConfig { global: FaultSpec { latency_ms: 5, ..Default::default() }, ..Default::default() })
-        .unwrap();
+    lab.sim.set_faults(latency(5)).unwrap();
     let message = crate::recover::hand_off();
     let event = serde_json::to_string(&message).unwrap();
     // One function, two instances polling it: SNS delivered the hand-off twice at once.
@@ -221,9 +219,7 @@ async fn a_thousand_flaps_never_hand_off_and_a_real_outage_hands_off_once() {
 #[tokio::test]
 async fn a_standby_that_goes_offline_mid_run_stops_it_cleanly_and_a_later_run_finishes() {
     let lab = Lab::generated(FleetShape { tapes: 1500, ..Default::default() }).await;
-    lab.sim
-        .set_faults(FaultConfig { global: FaultSpec { latency_ms: 2, ..Default::default() }, ..Default::default() })
-        .unwrap();
+    lab.sim.set_faults(latency(2)).unwrap();
     let lab_ref = &lab;
     let pull_the_plug = async {
         while lab_ref.sim.applied("RetrieveTapeRecoveryPoint").len() < 500 {
@@ -253,9 +249,7 @@ async fn a_standby_that_goes_offline_mid_run_stops_it_cleanly_and_a_later_run_fi
 #[tokio::test]
 async fn a_standby_that_fills_up_mid_run_stops_it_cleanly_and_a_later_run_finishes_elsewhere() {
     let lab = Lab::generated(FleetShape { tapes: 300, standby_tapes: 1000, ..Default::default() }).await;
-    lab.sim
-        .set_faults(FaultConfig { global: FaultSpec { latency_ms: 2, ..Default::default() }, ..Default::default() })
-        .unwrap();
+    lab.sim.set_faults(latency(2)).unwrap();
     let lab_ref = &lab;
     // Someone else creates tapes on the standby while the recovery runs.
     let fill = async {
@@ -344,17 +338,11 @@ async fn a_gateway_that_comes_back_during_a_slow_read_is_asked_again_and_not_dis
 
 #[tokio::test]
 async fn a_duplicate_delivered_a_moment_later_finds_the_lease_and_leaves_the_work() {
-    let lab = Lab::generated(FleetShape { tapes: 600, ..Default::default() }).await;
-    lab.sim
-        .set_faults(FaultConfig { global: FaultSpec { latency_ms: 5, ..Default::default() }, ..Default::default() })
-        .unwrap();
     let message = crate::recover::hand_off();
     let req = gateway_recovery::recover::decode_event(&serde_json::to_value(&message).unwrap()).unwrap().remove(0);
     for delay_ms in [30u64, 150, 600] {
         let lab = Lab::generated(FleetShape { tapes: 600, ..Default::default() }).await;
-        lab.sim
-            .set_faults(FaultConfig { global: FaultSpec { latency_ms: 5, ..Default::default() }, ..Default::default() })
-            .unwrap();
+        lab.sim.set_faults(latency(5)).unwrap();
         let later = async {
             tokio::time::sleep(Duration::from_millis(delay_ms)).await;
             run(&lab, req.clone()).await
@@ -384,5 +372,4 @@ async fn a_duplicate_delivered_a_moment_later_finds_the_lease_and_leaves_the_wor
             lab.sim.messages().iter().filter(|m| m.subject.as_deref().is_some_and(|s| s.starts_with("AUDIT"))).count();
         assert_eq!(audits, 1, "{delay_ms} ms: one audit record");
     }
-    drop(lab);
 }

@@ -116,6 +116,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
     /// Answers the gateway's tags as they are once the lease is taken.
     pub(super) async fn acquire_lease(&self, ctx: &Ctx<'_>) -> Result<Tags, Stop> {
         let started_ms = now_ms();
+        ctx.lease_started_ms.store(started_ms, Ordering::SeqCst);
         self.write_lease(ctx, started_ms).await?;
         let mut watched: Option<Lease> = None;
         loop {
@@ -154,15 +155,13 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
     /// at the others': if an earlier live lease shows up, the run stops starting work.
     pub(super) async fn with_heartbeat(&self, ctx: &Ctx<'_>, work: impl Future<Output = Draft>) -> Draft {
         let beat = async {
-            let started_ms = now_ms();
+            // The start written when the lease was taken: the run's place in the order.
+            let started_ms = ctx.lease_started_ms.load(Ordering::SeqCst);
             let mut every = tokio::time::interval(self.config.lease_heartbeat);
             every.tick().await;
             loop {
                 every.tick().await;
-                let mine =
-                    self.read_leases(ctx).await.ok().and_then(|ls| ls.into_iter().find(|l| l.key == ctx.lease_key));
-                let started = mine.map(|l| l.started_ms).unwrap_or(started_ms);
-                if let Err(Stop::Failed(_, e)) = self.write_lease(ctx, started).await {
+                if let Err(Stop::Failed(_, e)) = self.write_lease(ctx, started_ms).await {
                     tracing::warn!(error = %e, "could not refresh the lease");
                 }
                 if let Ok(leases) = self.read_leases(ctx).await {

@@ -9,7 +9,7 @@
 //! lease (a tag on the failed gateway) keeps a duplicate delivery from doing the same work
 //! at the same time.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
@@ -100,6 +100,8 @@ pub(super) struct Ctx<'a> {
     pub lease_key: String,
     /// Set when an earlier run turns out to hold the lease: stop starting work.
     pub lease_lost: AtomicBool,
+    /// When this run's lease says it started (epoch ms), set when it takes the lease.
+    pub lease_started_ms: AtomicU64,
 }
 
 /// Reads every page of a paged listing.
@@ -122,18 +124,13 @@ pub(super) async fn find_summary<G: StorageGateway>(
 }
 
 /// For a hand-off whose outage the gateway's tags say is recovered: why there is nothing to do.
-fn completed_for(req: &RecoveryRequest, tags: &Tags) -> Option<String> {
+pub(super) fn completed_for(req: &RecoveryRequest, tags: &Tags) -> Option<String> {
     match &req.source {
         Source::Handoff(m) if tags.get(tag::COMPLETED) == Some(&m.outage_id) => {
             Some(format!("the recovery for outage {} already completed; this hand-off is a duplicate", m.outage_id))
         }
         _ => None,
     }
-}
-
-/// The same, from within a run.
-pub(super) fn completed_outage(ctx: &Ctx<'_>, tags: &Tags) -> Option<String> {
-    completed_for(ctx.req, tags)
 }
 
 pub(super) fn record(action: &str, reason: &str, at: Option<&str>) -> DisableRecord {
@@ -310,6 +307,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             confirmed_at,
             lease_key: super::lease::lease_key(request_id),
             lease_lost: AtomicBool::new(false),
+            lease_started_ms: AtomicU64::new(0),
         };
         let d = match kind {
             GatewayKind::Tape => {

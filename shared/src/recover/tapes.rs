@@ -285,7 +285,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             }
             Ok(tags) => {
                 d.leased = true;
-                if let Some(done) = super::run::completed_outage(ctx, &tags) {
+                if let Some(done) = super::run::completed_for(ctx.req, &tags) {
                     // The run we waited for finished this very outage meanwhile.
                     return d.end(Status::AlreadyCompleted, done);
                 }

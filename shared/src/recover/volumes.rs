@@ -44,7 +44,7 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             Err(stop) => return stop.apply(d),
             Ok(tags) => {
                 d.leased = true;
-                if let Some(done) = super::run::completed_outage(ctx, &tags) {
+                if let Some(done) = super::run::completed_for(ctx.req, &tags) {
                     return d.end(Status::AlreadyCompleted, done);
                 }
             }
