@@ -10,10 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use local_lambda::{FunctionProcess, LocalFunction, Outcome};
 use serde_json::{Value, json};
-use sgw_sim::generate::{FleetShape, PRIMARY, STANDBY, generate};
-use sgw_sim::lambda::{FunctionProcess, LocalFunction, Outcome};
-use sgw_sim::{FaultConfig, FaultSpec, Fleet, Running, Simulator};
+use simulator::generate::{FleetShape, PRIMARY, STANDBY, generate};
+use simulator::{FaultConfig, FaultSpec, Fleet, Running, Simulator};
 
 const REGION: &str = "us-east-1";
 const ACCOUNT: &str = "123456789012";
@@ -329,8 +329,8 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let (monitor, recover) = match sgw_sim::drill::build_functions_with(&cargo, true) {
-        Ok(p) => p,
+    let (monitor, recover) = match local_lambda::build::build(&cargo, &local_lambda::build::FUNCTIONS, true) {
+        Ok(mut p) => (p.remove("gateway-monitor").unwrap_or_default(), p.remove("recover-gateway").unwrap_or_default()),
         Err(e) => {
             eprintln!("{e}");
             return std::process::ExitCode::FAILURE;

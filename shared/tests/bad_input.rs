@@ -2,12 +2,12 @@
 //! the hand-off messages. Nothing panics; every refusal names a field; everything accepted
 //! carries only validated ARNs (so no AWS call can be made with an unvalidated one).
 
-use gateway_recovery::arn::{GatewayArn, TapeArn, VolumeArn};
-use gateway_recovery::handoff::Message;
-use gateway_recovery::monitor::{self, MonitorRequest, trigger::AlarmTarget};
-use gateway_recovery::recover;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+use shared::arn::{GatewayArn, TapeArn, VolumeArn};
+use shared::handoff::Message;
+use shared::monitor::{self, MonitorRequest, trigger::AlarmTarget};
+use shared::recover;
 
 /// Near-valid ARNs (the interesting ones) and anything at all.
 fn arn_like() -> impl Strategy<Value = String> {

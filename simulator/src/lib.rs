@@ -1,12 +1,13 @@
-//! `sgw-sim`: a local, faithful simulator of the AWS Storage Gateway API (awsJson1_1) and of
-//! SNS (awsQuery) on one loopback address, so the real AWS SDK clients, pointed at it with
-//! `AWS_ENDPOINT_URL`, can be tested without an AWS account. It also hosts local Lambda
-//! endpoints (`lambda`) so the real function binaries run as they do in AWS.
+//! A local, faithful simulator of the AWS APIs the functions call, on one loopback address:
+//! Storage Gateway (awsJson1_1), SNS (awsQuery), DynamoDB and SQS (awsJson1_0). The real
+//! AWS SDK clients, pointed at it with `AWS_ENDPOINT_URL`, can be tested without an AWS
+//! account. It is only a simulator: running the function binaries as Lambda does is the
+//! `local-lambda` crate's job, and the failover drill is the `drill` crate.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let fleet = sgw_sim::Fleet::from_file("simulator/fleets/sample.json")?;
-//! let running = sgw_sim::Simulator::new(fleet)?.start("127.0.0.1:0").await?;
+//! let fleet = simulator::Fleet::from_file("simulator/fleets/sample.json")?;
+//! let running = simulator::Simulator::new(fleet)?.start("127.0.0.1:0").await?;
 //! println!("AWS_ENDPOINT_URL={}", running.url());
 //! # Ok(()) }
 //! ```
@@ -14,13 +15,11 @@
 //! The behaviour it models, and the choices made where the API reference is silent, are in
 //! `simulator/README.md`.
 
-pub mod drill;
 pub mod error;
 pub mod faults;
 pub mod fleet;
 pub mod generate;
 pub mod http;
-pub mod lambda;
 pub mod server;
 pub mod sns;
 pub mod storage_gateway;

@@ -2,7 +2,6 @@
 //!
 //! ```text
 //! sgw-sim [serve] --fleet FILE [--listen 127.0.0.1:0] [--faults JSON|@FILE] [--allow-remote]
-//! sgw-sim drill [--tapes N] [--volumes N] [--grace SECS] [--latency-ms MS] [--release] [--bin-dir DIR]
 //! sgw-sim gen [--tapes N] [--standby-tapes N] [--volumes N] [--gateways N] [--untagged N]
 //!             [--no-auto-disable] [--failed-online] [--region R] [--account A]
 //! ```
@@ -10,17 +9,13 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use sgw_sim::generate::{FleetShape, generate};
-use sgw_sim::{FaultConfig, Fleet, Simulator};
+use simulator::generate::{FleetShape, generate};
+use simulator::{FaultConfig, Fleet, Simulator};
 
 const USAGE: &str = "usage:
   sgw-sim [serve] --fleet FILE [--listen 127.0.0.1:0] [--faults JSON|@FILE] [--allow-remote]
       Serves Storage Gateway (awsJson1_1), SNS (awsQuery) and the /_sim/ control API on one
       address; prints that address (http://HOST:PORT) as its first line.
-  sgw-sim drill [--tapes 300] [--volumes 4] [--grace 6] [--latency-ms 20] [--release] [--bin-dir DIR]
-      A whole failover on the simulator with the real function binaries: builds them
-      (unless --bin-dir names prebuilt ones), runs them under a local Lambda runtime,
-      kills two gateways and shows detection, hand-off, recovery and the reports.
   sgw-sim gen [--tapes 1500] [--standby-tapes 0] [--volumes 0] [--gateways 0] [--untagged 0]
               [--no-auto-disable] [--failed-online] [--region us-east-1] [--account 123456789012]
       Prints a generated fleet file on standard output.";
@@ -72,12 +67,11 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let command = match args.first().map(String::as_str) {
-        Some("serve") | Some("gen") | Some("drill") => args.remove(0),
+        Some("serve") | Some("gen") => args.remove(0),
         _ => "serve".to_owned(),
     };
     let result = match command.as_str() {
         "gen" => gen_command(Args(args)),
-        "drill" => drill_command(Args(args)),
         _ => serve_command(Args(args)),
     };
     match result {
@@ -108,34 +102,6 @@ fn gen_command(mut args: Args) -> Result<(), String> {
     let text = serde_json::to_string_pretty(&fleet).map_err(|e| e.to_string())?;
     println!("{text}");
     Ok(())
-}
-
-fn drill_command(mut args: Args) -> Result<(), String> {
-    let defaults = sgw_sim::drill::DrillOptions::default();
-    let opts = sgw_sim::drill::DrillOptions {
-        tapes: args.number("--tapes", defaults.tapes)?,
-        volumes: args.number("--volumes", defaults.volumes)?,
-        grace_secs: args.number("--grace", defaults.grace_secs as usize)? as u64,
-        latency_ms: args.number("--latency-ms", defaults.latency_ms as usize)? as u64,
-        release: args.flag("--release"),
-        bin_dir: args.value("--bin-dir")?.map(std::path::PathBuf::from),
-        ..defaults
-    };
-    args.finish()?;
-    if opts.tapes == 0 || opts.tapes > 1500 {
-        return Err("--tapes must be 1 to 1500 (a tape gateway holds at most 1,500 tapes)".into());
-    }
-    if opts.volumes > 32 {
-        return Err("--volumes must be at most 32 (a volume gateway holds at most 32 volumes)".into());
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    match runtime.block_on(sgw_sim::drill::run(opts))? {
-        true => Ok(()),
-        false => Err("the drill did not end with every recovery completed (see above)".into()),
-    }
 }
 
 fn serve_command(mut args: Args) -> Result<(), String> {

@@ -5,17 +5,20 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use e2e::sgw_sim::generate::{FleetShape, PRIMARY};
-use e2e::sgw_sim::lambda::{FunctionProcess, LocalFunction, Outcome};
-use e2e::{Lab, gateway_arn};
 use serde_json::{Value, json};
+use tests::local_lambda::{FunctionProcess, LocalFunction, Outcome};
+use tests::simulator::generate::{FleetShape, PRIMARY};
+use tests::{Lab, gateway_arn};
 
 /// Both binaries, built once per test run with the cargo running the tests.
 pub fn binaries() -> &'static (PathBuf, PathBuf) {
     static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    BUILT.get_or_init(|| match e2e::sgw_sim::drill::build_functions_with(env!("CARGO"), false) {
-        Ok(paths) => paths,
-        Err(e) => panic!("building the function binaries failed: {e}"),
+    BUILT.get_or_init(|| {
+        match tests::local_lambda::build::build(env!("CARGO"), &["gateway-monitor", "recover-gateway", "drill"], false)
+        {
+            Ok(mut paths) => (paths.remove("gateway-monitor").unwrap(), paths.remove("recover-gateway").unwrap()),
+            Err(e) => panic!("building the function binaries failed: {e}"),
+        }
     })
 }
 
@@ -155,8 +158,8 @@ async fn a_missing_setting_stops_the_function_at_init_naming_the_variable() {
 async fn with_cargo_lambda_watchs_duration_deadline_the_time_budget_is_used() {
     let lab = Lab::generated(FleetShape { tapes: 200, ..Default::default() }).await;
     lab.sim
-        .set_faults(e2e::sgw_sim::FaultConfig {
-            global: e2e::sgw_sim::FaultSpec { latency_ms: 20, ..Default::default() },
+        .set_faults(tests::simulator::FaultConfig {
+            global: tests::simulator::FaultSpec { latency_ms: 20, ..Default::default() },
             ..Default::default()
         })
         .unwrap();
@@ -179,17 +182,12 @@ async fn with_cargo_lambda_watchs_duration_deadline_the_time_budget_is_used() {
 async fn the_whole_chain_runs_on_the_real_binaries() {
     let (monitor, _) = binaries();
     let dir = monitor.parent().unwrap().to_path_buf();
-    let opts = e2e::sgw_sim::drill::DrillOptions {
-        tapes: 50,
-        volumes: 2,
-        grace_secs: 2,
-        sweep_every: Duration::from_millis(700),
-        latency_ms: 2,
-        bin_dir: Some(dir),
-        timeout: Duration::from_secs(60),
-        ..Default::default()
-    };
-    assert_eq!(e2e::sgw_sim::drill::run(opts).await, Ok(true));
+    let status = std::process::Command::new(dir.join("drill"))
+        .args(["--bin-dir", dir.to_str().unwrap(), "--tapes", "50", "--volumes", "2", "--grace", "2"])
+        .args(["--sweep-ms", "700", "--latency-ms", "2", "--timeout", "60"])
+        .status()
+        .unwrap();
+    assert!(status.success(), "the drill failed: {status}");
 }
 
 #[tokio::test]

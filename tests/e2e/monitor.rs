@@ -4,13 +4,13 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
-use e2e::sgw_sim::generate::{FleetShape, PRIMARY, STANDBY};
-use e2e::sgw_sim::{FaultConfig, FaultSpec};
-use e2e::{Lab, gateway, monitor_config};
-use gateway_recovery::aws::Clock;
-use gateway_recovery::config::MonitorConfig;
-use gateway_recovery::monitor::{Monitor, MonitorRequest, MonitorSummary, decode_event};
 use serde_json::json;
+use shared::aws::Clock;
+use shared::config::MonitorConfig;
+use shared::monitor::{Monitor, MonitorRequest, MonitorSummary, decode_event};
+use tests::simulator::generate::{FleetShape, PRIMARY, STANDBY};
+use tests::simulator::{FaultConfig, FaultSpec};
+use tests::{Lab, gateway, monitor_config};
 
 /// A clock the test sets.
 pub struct TestClock(pub AtomicI64);

@@ -2,14 +2,14 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::sgw_sim::generate::{FleetShape, PRIMARY, STANDBY, VOLUMES};
-use e2e::sgw_sim::{FaultConfig, FaultSpec, Fleet};
-use e2e::{Lab, gateway, recover_config};
-use gateway_recovery::aws::SystemClock;
-use gateway_recovery::config::{DisablePolicy, RecoverConfig};
-use gateway_recovery::deadline::Budget;
-use gateway_recovery::recover::report::Outcome;
-use gateway_recovery::recover::{Recovery, RecoveryReport, RecoveryRequest, Source, Status, decode_event};
+use shared::aws::SystemClock;
+use shared::config::{DisablePolicy, RecoverConfig};
+use shared::deadline::Budget;
+use shared::recover::report::Outcome;
+use shared::recover::{Recovery, RecoveryReport, RecoveryRequest, Source, Status, decode_event};
+use tests::simulator::generate::{FleetShape, PRIMARY, STANDBY, VOLUMES};
+use tests::simulator::{FaultConfig, FaultSpec, Fleet};
+use tests::{Lab, gateway, recover_config};
 
 pub fn direct(failed: &str) -> RecoveryRequest {
     RecoveryRequest {
@@ -22,11 +22,11 @@ pub fn direct(failed: &str) -> RecoveryRequest {
 }
 
 /// The hand-off `gateway-monitor` publishes for `tape-primary`'s outage at 10:00.
-pub fn hand_off() -> gateway_recovery::handoff::GatewayOffline {
-    gateway_recovery::handoff::GatewayOffline::new(
+pub fn hand_off() -> shared::handoff::GatewayOffline {
+    shared::handoff::GatewayOffline::new(
         &gateway(PRIMARY),
         "tape-primary",
-        gateway_recovery::model::GatewayKind::Tape,
+        shared::model::GatewayKind::Tape,
         "2026-11-25T10:00:00Z",
         "2026-11-25T10:15:00Z",
     )
@@ -231,7 +231,7 @@ async fn bad_standbys_are_refused_before_any_change() {
 
 #[tokio::test]
 async fn a_standby_named_by_a_bad_tag_is_refused_without_calling_aws_with_it() {
-    let mut fleet = e2e::sgw_sim::generate::generate(&FleetShape { tapes: 3, ..Default::default() });
+    let mut fleet = tests::simulator::generate::generate(&FleetShape { tapes: 3, ..Default::default() });
     fleet.gateways[0].tags.insert("recovery:standby-gateway".into(), "sgw-23B4567C".into());
     let lab = Lab::start(fleet).await;
     let report = run(&lab, direct(PRIMARY)).await;
@@ -242,7 +242,7 @@ async fn a_standby_named_by_a_bad_tag_is_refused_without_calling_aws_with_it() {
 
 #[tokio::test]
 async fn the_standby_comes_from_the_event_then_the_tag_then_the_environment() {
-    let mut fleet: Fleet = e2e::sgw_sim::generate::generate(&FleetShape { tapes: 2, ..Default::default() });
+    let mut fleet: Fleet = tests::simulator::generate::generate(&FleetShape { tapes: 2, ..Default::default() });
     fleet.gateways[0].tags.remove("recovery:standby-gateway");
     let lab = Lab::start(fleet).await;
     let refused = run(&lab, direct(PRIMARY)).await;
@@ -333,7 +333,7 @@ async fn the_report_names_every_failure_with_its_aws_code_and_one_failure_stops_
     let elsewhere = lab.sim.with_world(|w| w.gateways.values().find(|g| g.name == "fleet-00000").unwrap().arn.clone());
     for barcode in ["PRI000007", "PRI000019"] {
         lab.sim.with_world(|w| {
-            let arn = e2e::tape_arn(barcode);
+            let arn = tests::tape_arn(barcode);
             w.tape_recovery_points.get_mut(&arn).unwrap().retrieved_to = Some(elsewhere.clone());
             w.tapes.get_mut(&arn).unwrap().gateway_arn = Some(elsewhere.clone());
         });

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use e2e::sgw_sim::generate::{FleetShape, PRIMARY, STANDBY};
-use e2e::sgw_sim::lambda::{FunctionProcess, LocalFunction, Outcome};
-use e2e::sgw_sim::{FaultConfig, FaultSpec};
-use e2e::{Lab, gateway_arn};
-use gateway_recovery::recover::Status;
 use serde_json::{Value, json};
+use shared::recover::Status;
+use tests::local_lambda::{FunctionProcess, LocalFunction, Outcome};
+use tests::simulator::generate::{FleetShape, PRIMARY, STANDBY};
+use tests::simulator::{FaultConfig, FaultSpec};
+use tests::{Lab, gateway_arn};
 
 use crate::binaries::{binaries, recover_env};
 use crate::monitor::{T0, TestClock, hand_offs, sweep};
@@ -279,7 +279,7 @@ async fn a_listing_throttled_part_way_is_read_again_and_nothing_is_missed() {
     let quick = aws_smithy_types::retry::RetryConfig::standard()
         .with_max_attempts(2)
         .with_initial_backoff(Duration::from_millis(1));
-    lab.clients = gateway_recovery::aws::sdk::Clients::with_retry(&lab.sdk, quick);
+    lab.clients = shared::aws::sdk::Clients::with_retry(&lab.sdk, quick);
     let mut faults = FaultConfig { seed: Some(11), ..Default::default() };
     faults
         .operations
@@ -319,14 +319,13 @@ async fn a_gateway_that_comes_back_during_a_slow_read_is_asked_again_and_not_dis
         }
         lab_ref.sim.set_connected(PRIMARY, true);
     };
-    let config =
-        gateway_recovery::config::RecoverConfig { reconfirm_after: Duration::from_secs(1), ..e2e::recover_config() };
+    let config = shared::config::RecoverConfig { reconfirm_after: Duration::from_secs(1), ..tests::recover_config() };
     let (report, ()) = tokio::join!(
         crate::recover::run_with(
             &lab,
             &config,
             direct(PRIMARY),
-            gateway_recovery::deadline::Budget::after(Duration::from_secs(60))
+            shared::deadline::Budget::after(Duration::from_secs(60))
         ),
         comes_back
     );
@@ -339,7 +338,7 @@ async fn a_gateway_that_comes_back_during_a_slow_read_is_asked_again_and_not_dis
 #[tokio::test]
 async fn a_duplicate_delivered_a_moment_later_finds_the_lease_and_leaves_the_work() {
     let message = crate::recover::hand_off();
-    let req = gateway_recovery::recover::decode_event(&serde_json::to_value(&message).unwrap()).unwrap().remove(0);
+    let req = shared::recover::decode_event(&serde_json::to_value(&message).unwrap()).unwrap().remove(0);
     for delay_ms in [30u64, 150, 600] {
         let lab = Lab::generated(FleetShape { tapes: 600, ..Default::default() }).await;
         lab.sim.set_faults(latency(5)).unwrap();

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use e2e::sgw_sim::lambda::{FunctionProcess, LocalFunction, Outcome};
-use e2e::sgw_sim::{Fleet, Running, Simulator};
 use serde_json::Value;
+use tests::local_lambda::{FunctionProcess, LocalFunction, Outcome};
+use tests::simulator::{Fleet, Running, Simulator};
 
 use crate::binaries::{binaries, monitor_env, recover_env};
 

@@ -4,9 +4,9 @@
 
 use aws_sdk_storagegateway::error::ProvideErrorMetadata;
 use aws_sdk_storagegateway::types::{ErrorCode, Tag};
-use e2e::sgw_sim::generate::FleetShape;
-use e2e::sgw_sim::{FaultConfig, FaultSpec};
-use e2e::{Lab, gateway_arn, tape_arn};
+use tests::simulator::generate::FleetShape;
+use tests::simulator::{FaultConfig, FaultSpec};
+use tests::{Lab, gateway_arn, tape_arn};
 
 const PRIMARY: &str = "sgw-12A3456B";
 const STANDBY: &str = "sgw-23B4567C";
@@ -94,7 +94,7 @@ async fn arns_outside_50_to_500_characters_and_missing_members_are_refused() {
 #[tokio::test]
 async fn tape_recovery_points_page_and_work_while_the_gateway_is_offline() {
     let lab = Lab::generated(FleetShape { tapes: 250, ..Default::default() }).await;
-    let primary = gateway_arn(e2e::sgw_sim::generate::PRIMARY);
+    let primary = gateway_arn(tests::simulator::generate::PRIMARY);
     let pages: Vec<_> = lab
         .sgw()
         .describe_tape_recovery_points()
@@ -116,7 +116,7 @@ async fn tape_recovery_points_page_and_work_while_the_gateway_is_offline() {
     let e = lab
         .sgw()
         .describe_tape_recovery_points()
-        .gateway_arn(gateway_arn(e2e::sgw_sim::generate::STANDBY))
+        .gateway_arn(gateway_arn(tests::simulator::generate::STANDBY))
         .send()
         .await
         .map(|o| o.tape_recovery_point_infos().len());
@@ -160,11 +160,11 @@ async fn retrieval_needs_a_disabled_source_a_connected_tape_gateway_and_happens_
 async fn a_tape_gateway_holds_at_most_1500_tapes() {
     let lab = Lab::generated(FleetShape { tapes: 2, standby_tapes: 1500, ..Default::default() }).await;
     let sgw = lab.sgw();
-    sgw.disable_gateway().gateway_arn(gateway_arn(e2e::sgw_sim::generate::PRIMARY)).send().await.unwrap();
+    sgw.disable_gateway().gateway_arn(gateway_arn(tests::simulator::generate::PRIMARY)).send().await.unwrap();
     let e = sgw
         .retrieve_tape_recovery_point()
         .tape_arn(tape_arn("PRI000000"))
-        .gateway_arn(gateway_arn(e2e::sgw_sim::generate::STANDBY))
+        .gateway_arn(gateway_arn(tests::simulator::generate::STANDBY))
         .send()
         .await
         .unwrap_err();
@@ -206,8 +206,8 @@ async fn list_tapes_and_describe_tapes_page_and_filter() {
     assert_eq!(all, 135);
     let one = sgw.list_tapes().tape_arns(tape_arn("STB000001")).send().await.unwrap();
     assert_eq!(one.tape_infos().len(), 1);
-    assert_eq!(one.tape_infos()[0].gateway_arn(), Some(gateway_arn(e2e::sgw_sim::generate::STANDBY).as_str()));
-    let standby = gateway_arn(e2e::sgw_sim::generate::STANDBY);
+    assert_eq!(one.tape_infos()[0].gateway_arn(), Some(gateway_arn(tests::simulator::generate::STANDBY).as_str()));
+    let standby = gateway_arn(tests::simulator::generate::STANDBY);
     let described = sgw
         .describe_tapes()
         .gateway_arn(&standby)
@@ -444,7 +444,7 @@ async fn sns_publish_create_and_list_topics() {
 #[tokio::test]
 async fn published_messages_are_delivered_to_a_local_function_as_real_sns_events() {
     let lab = Lab::sample().await;
-    let f = e2e::sgw_sim::lambda::LocalFunction::start(
+    let f = tests::local_lambda::LocalFunction::start(
         "recover-gateway",
         "us-east-1",
         "123456789012",
@@ -488,7 +488,7 @@ async fn requests_the_sdk_would_never_send_get_the_answers_aws_gives() {
         let target = target.to_owned();
         let content_type = content_type.to_owned();
         async move {
-            e2e::sgw_sim::http::post_json(
+            tests::simulator::http::post_json(
                 &url,
                 "{}".into(),
                 &[("x-amz-target", &target), ("content-type", &content_type)],

@@ -5,13 +5,14 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_storagegateway::config::Credentials;
-use gateway_recovery::arn::{GatewayArn, TopicArn};
-use gateway_recovery::aws::sdk::Clients;
-use gateway_recovery::config::{DisablePolicy, MonitorConfig, RecoverConfig};
-use sgw_sim::generate::{FleetShape, generate};
-use sgw_sim::{Fleet, Running, Simulator};
+use shared::arn::{GatewayArn, TopicArn};
+use shared::aws::sdk::Clients;
+use shared::config::{DisablePolicy, MonitorConfig, RecoverConfig};
+use simulator::generate::{FleetShape, generate};
+use simulator::{Fleet, Running, Simulator};
 
-pub use sgw_sim;
+pub use local_lambda;
+pub use simulator;
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";

@@ -1,16 +1,16 @@
 //! `gateway-monitor`: on a schedule, a CloudWatch alarm or a direct call, finds gateways
 //! that went offline, waits out the grace period, and hands each failed gateway off to
-//! `recover-gateway` once. The work is in `gateway_recovery::monitor`.
+//! `recover-gateway` once. The work is in `shared::monitor`.
 
 use std::process::ExitCode;
 
-use gateway_recovery::aws::sdk::Clients;
-use gateway_recovery::aws::{Clock, Notifier, StorageGateway, SystemClock};
-use gateway_recovery::config::{MonitorConfig, ProcessEnv};
-use gateway_recovery::handoff::DecodeError;
-use gateway_recovery::monitor::{self, Monitor};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
+use shared::aws::sdk::Clients;
+use shared::aws::{Clock, Notifier, StorageGateway, SystemClock};
+use shared::config::{MonitorConfig, ProcessEnv};
+use shared::handoff::DecodeError;
+use shared::monitor::{self, Monitor};
 
 #[derive(Debug, thiserror::Error)]
 enum MonitorError {
@@ -36,7 +36,7 @@ async fn handle<G: StorageGateway, N: Notifier, C: Clock>(
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    gateway_recovery::telemetry::init_logging();
+    shared::telemetry::init_logging();
     // A bad setting stops the function at init, with the variable named in the log.
     let config = match MonitorConfig::from_source(&ProcessEnv) {
         Ok(c) => c,

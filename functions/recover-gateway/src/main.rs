@@ -1,18 +1,18 @@
 //! `recover-gateway`: given a failed Storage Gateway (over SNS from `gateway-monitor`, or
 //! invoked directly), recovers every tape onto a standby tape gateway and every cached
-//! volume into a snapshot, and reports each one. The work is in `gateway_recovery::recover`.
+//! volume into a snapshot, and reports each one. The work is in `shared::recover`.
 
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use gateway_recovery::aws::sdk::Clients;
-use gateway_recovery::aws::{Clock, Notifier, StorageGateway, SystemClock};
-use gateway_recovery::config::{ProcessEnv, RecoverConfig};
-use gateway_recovery::deadline::Budget;
-use gateway_recovery::handoff::DecodeError;
-use gateway_recovery::recover::{self, Recovery, RecoveryReport, Status};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
+use shared::aws::sdk::Clients;
+use shared::aws::{Clock, Notifier, StorageGateway, SystemClock};
+use shared::config::{ProcessEnv, RecoverConfig};
+use shared::deadline::Budget;
+use shared::handoff::DecodeError;
+use shared::recover::{self, Recovery, RecoveryReport, Status};
 
 #[derive(Debug, thiserror::Error)]
 enum RecoverError {
@@ -59,7 +59,7 @@ async fn handle<G: StorageGateway, N: Notifier, C: Clock>(
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    gateway_recovery::telemetry::init_logging();
+    shared::telemetry::init_logging();
     // A bad setting stops the function at init, with the variable named in the log.
     let config = match RecoverConfig::from_source(&ProcessEnv) {
         Ok(c) => c,

@@ -1,7 +1,10 @@
 //! A local Lambda: the Runtime API a function binary polls (`AWS_LAMBDA_RUNTIME_API`), and
-//! the Invoke API (`POST /2015-03-31/functions/{name}/invocations`) that SNS deliveries,
-//! the drill and tests call. One `LocalFunction` per function, each on its own port, so the
-//! real release binaries run exactly as they run in AWS Lambda.
+//! the Invoke API (`POST /2015-03-31/functions/{name}/invocations`) that the simulator's SNS
+//! and SQS deliveries, the drill and the tests call. One `LocalFunction` per function, each
+//! on its own port, so the real binaries run exactly as they run in AWS Lambda. [`build`]
+//! builds them with cargo.
+
+pub mod build;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -102,7 +105,7 @@ impl LocalFunction {
             next_id: AtomicU64::new(1),
         });
         let shared = inner.clone();
-        let task = crate::http::serve(listener, move |req| serve(shared.clone(), req));
+        let task = accept_loop(listener, shared);
         Ok(Self { addr, inner, task })
     }
 
@@ -157,6 +160,24 @@ impl LocalFunction {
     pub fn invoke_async(&self, payload: impl Into<Bytes>) {
         let _ = enqueue(&self.inner, payload.into(), false);
     }
+}
+
+/// Serves HTTP/1 connections from `listener` until the task is aborted.
+fn accept_loop(listener: TcpListener, inner: Arc<Inner>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            let _ = stream.set_nodelay(true);
+            let inner = inner.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| serve(inner.clone(), req));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    })
 }
 
 fn enqueue(inner: &Inner, payload: Bytes, wait: bool) -> Option<oneshot::Receiver<Outcome>> {

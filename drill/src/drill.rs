@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::generate::{FleetShape, PRIMARY, STANDBY, VOLUMES, generate};
-use crate::lambda::{FunctionProcess, LocalFunction, Outcome};
-use crate::{FaultConfig, FaultSpec, Simulator};
+use local_lambda::{FunctionProcess, LocalFunction, Outcome};
+use simulator::generate::{FleetShape, PRIMARY, STANDBY, VOLUMES, generate};
+use simulator::{FaultConfig, FaultSpec, Simulator};
 
 pub struct DrillOptions {
     pub tapes: usize,
@@ -56,44 +56,10 @@ impl Story {
 /// Builds both functions with the cargo that runs the drill and answers their paths.
 pub fn build_functions(release: bool) -> Result<(PathBuf, PathBuf), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    build_functions_with(&cargo, release)
-}
-
-/// Builds both functions with `cargo` and answers their paths.
-pub fn build_functions_with(cargo: &str, release: bool) -> Result<(PathBuf, PathBuf), String> {
-    let mut args =
-        vec!["build", "-p", "gateway-monitor", "-p", "recover-gateway", "--message-format=json-render-diagnostics"];
-    if release {
-        args.push("--release");
-    }
-    eprintln!(
-        "building gateway-monitor and recover-gateway ({}) with {cargo}...",
-        if release { "release" } else { "debug" }
-    );
-    let out = std::process::Command::new(cargo)
-        .args(&args)
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run {cargo}: {e} (run the drill from the workspace, or pass --bin-dir)"))?;
-    if !out.status.success() {
-        return Err("building the functions failed (see above)".into());
-    }
-    let mut found = (None, None);
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
-        let (Some(name), Some(exe)) = (v.pointer("/target/name").and_then(Value::as_str), v["executable"].as_str())
-        else {
-            continue;
-        };
-        match name {
-            "gateway-monitor" => found.0 = Some(PathBuf::from(exe)),
-            "recover-gateway" => found.1 = Some(PathBuf::from(exe)),
-            _ => {}
-        }
-    }
-    match found {
+    let mut built = local_lambda::build::build(&cargo, &local_lambda::build::FUNCTIONS, release)?;
+    match (built.remove("gateway-monitor"), built.remove("recover-gateway")) {
         (Some(m), Some(r)) => Ok((m, r)),
-        _ => Err("cargo built the functions but did not say where the binaries are".into()),
+        _ => Err("cargo did not build both functions".into()),
     }
 }
 
