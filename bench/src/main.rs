@@ -167,7 +167,7 @@ async fn recovery_run(
         );
         let mut firsts: std::collections::BTreeMap<String, (u64, u64, usize)> = Default::default();
         for c in &calls {
-            let e = firsts.entry(format!("{}:{}", c.service, c.operation)).or_insert((u64::MAX, 0, 0));
+            let e = firsts.entry(format!("{}:{}", c.service.signing_name(), c.operation)).or_insert((u64::MAX, 0, 0));
             e.0 = e.0.min(c.at_ms - t0);
             e.1 = e.1.max(c.at_ms - t0);
             e.2 += 1;

@@ -15,6 +15,7 @@
 //! The behaviour it models, and the choices made where the API reference is silent, are in
 //! `simulator/README.md`.
 
+pub mod dynamodb;
 pub mod error;
 pub mod faults;
 pub mod fleet;
@@ -22,13 +23,14 @@ pub mod generate;
 pub mod http;
 pub mod server;
 pub mod sns;
+pub mod sqs;
 pub mod storage_gateway;
 pub mod validate;
 pub mod world;
 
 pub use faults::{FaultConfig, FaultSpec};
 pub use fleet::Fleet;
-pub use server::{CallRecord, Running, Simulator};
+pub use server::{CallOutcome, CallRecord, Running, Service, Simulator};
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -47,7 +47,12 @@ pub async fn run(lab: &Lab, req: RecoveryRequest) -> RecoveryReport {
 
 /// Mutating Storage Gateway calls the simulator applied.
 pub fn mutations(lab: &Lab) -> Vec<String> {
-    lab.sim.calls().into_iter().filter(|c| c.mutating && c.service == "storagegateway").map(|c| c.operation).collect()
+    lab.sim
+        .calls()
+        .into_iter()
+        .filter(|c| c.mutating && c.service == tests::simulator::Service::StorageGateway)
+        .map(|c| c.operation)
+        .collect()
 }
 
 pub fn count(lab: &Lab, op: &str) -> usize {
@@ -261,7 +266,7 @@ async fn a_dry_run_plans_everything_and_changes_nothing() {
     assert_eq!(report.tapes.planned, 40);
     assert_eq!(report.disable.as_ref().unwrap().action, "would-disable");
     assert!(mutations(&lab).is_empty(), "{:?}", mutations(&lab));
-    assert!(lab.sim.calls().iter().all(|c| !c.mutating || c.service == "sns"));
+    assert!(lab.sim.calls().iter().all(|c| !c.mutating || c.service == tests::simulator::Service::Sns));
 }
 
 #[tokio::test]

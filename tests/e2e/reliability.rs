@@ -37,7 +37,7 @@ fn duplicate_retrievals(lab: &Lab) -> usize {
     lab.sim
         .calls()
         .iter()
-        .filter(|c| c.operation == "RetrieveTapeRecoveryPoint" && c.outcome.ends_with("/InvalidParameters"))
+        .filter(|c| c.operation == "RetrieveTapeRecoveryPoint" && c.error_code() == Some("InvalidParameters"))
         .count()
 }
 
@@ -64,7 +64,7 @@ async fn api_faults_lose_nothing_and_retrieve_each_tape_once() {
         let report = run(&lab, direct(PRIMARY)).await;
         let calls = lab.sim.calls();
         let faults: BTreeMap<String, usize> = calls.iter().filter(|c| !c.ok()).fold(BTreeMap::new(), |mut m, c| {
-            *m.entry(c.outcome.clone()).or_default() += 1;
+            *m.entry(c.outcome.to_string()).or_default() += 1;
             m
         });
         eprintln!(
@@ -237,7 +237,7 @@ async fn a_standby_that_goes_offline_mid_run_stops_it_cleanly_and_a_later_run_fi
     let body = lab.sim.messages().last().unwrap().message.clone();
     assert!(body.contains("not attempted yet"), "{body}");
     // The failures are standby-wide, so the run stopped instead of hammering it.
-    let refused = lab.sim.calls().iter().filter(|c| c.outcome.ends_with("GatewayNotConnected")).count();
+    let refused = lab.sim.calls().iter().filter(|c| c.error_code() == Some("GatewayNotConnected")).count();
     assert!(refused <= 64, "{refused} calls after the standby went away");
     lab.sim.set_connected(STANDBY, true);
     let later = run(&lab, direct(PRIMARY)).await;
@@ -269,7 +269,9 @@ async fn a_standby_that_fills_up_mid_run_stops_it_cleanly_and_a_later_run_finish
     let again = run(&lab, direct(PRIMARY)).await;
     assert_eq!(again.status, Status::Refused);
     assert!(again.summary.contains("1500-tape limit"), "{}", again.summary);
-    assert!(lab.sim.calls().into_iter().skip(before).all(|c| !c.mutating || c.service == "sns"));
+    assert!(
+        lab.sim.calls().into_iter().skip(before).all(|c| !c.mutating || c.service == tests::simulator::Service::Sns)
+    );
 }
 
 #[tokio::test]

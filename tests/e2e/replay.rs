@@ -36,7 +36,7 @@ fn ids(v: &Value) -> Vec<String> {
 }
 
 fn storage_gateway_mutations(sim: &Running) -> usize {
-    sim.calls().iter().filter(|c| c.mutating && c.service == "storagegateway").count()
+    sim.calls().iter().filter(|c| c.mutating && c.service == tests::simulator::Service::StorageGateway).count()
 }
 
 type Check = fn(&Value, &Running);

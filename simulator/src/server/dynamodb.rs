@@ -1,0 +1,62 @@
+//! DynamoDB over awsJson1_0: `X-Amz-Target: DynamoDB_20120810.<Operation>`. The tables
+//! themselves are in [`crate::dynamodb`].
+
+use super::{Answer, Call, CallOutcome, CallRecord, Dropped, Service, Simulator, check_auth, respond};
+use crate::dynamodb::{self, DynamoError};
+use crate::faults::Fault;
+
+pub(super) const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+
+pub(super) async fn call(sim: &Simulator, call: Call) -> Answer {
+    let request_id = sim.new_id();
+    let target = call.target.clone().unwrap_or_default();
+    let op = target.strip_prefix(TARGET_PREFIX).unwrap_or(&target).to_owned();
+    let parsed: Result<serde_json::Map<String, serde_json::Value>, DynamoError> = dynamodb::parse_body(&call.body);
+    let params = parsed.as_ref().map(dynamodb::logged_params).unwrap_or_default();
+    let mut rec = CallRecord::new(Service::DynamoDb, &op, params, dynamodb::MUTATING.contains(&op.as_str()));
+    let fail = |sim: &Simulator, mut rec: CallRecord, e: DynamoError| {
+        rec.status = e.status;
+        rec.outcome = CallOutcome::error(e.error_type, None);
+        sim.record(rec);
+        Ok(respond(e.status, JSON_CONTENT_TYPE, e.body().to_string(), &request_id))
+    };
+    if !dynamodb::OPERATIONS.contains(&op.as_str()) {
+        return fail(sim, rec, DynamoError::unknown_operation(&target));
+    }
+    if call.content_type.as_deref() != Some(JSON_CONTENT_TYPE) {
+        return fail(sim, rec, DynamoError::serialization("Content-Type must be application/x-amz-json-1.0"));
+    }
+    let region = sim.shared.fleet.region.clone();
+    if let Err(msg) = check_auth(call.auth.as_deref(), Service::DynamoDb, &region) {
+        return fail(sim, rec, DynamoError::unauthorized(call.auth.is_none(), &msg));
+    }
+    let fault = sim.delay_and_decide(&op, Service::DynamoDb).await;
+    match fault {
+        Fault::DropBefore => return sim.dropped(rec),
+        Fault::InternalError => return fail(sim, rec, DynamoError::internal()),
+        Fault::Throttle => return fail(sim, rec, DynamoError::throttling()),
+        Fault::RateLimited => return fail(sim, rec, DynamoError::provisioned_throughput_exceeded()),
+        Fault::None | Fault::DropAfter => {}
+    }
+    let input = match parsed {
+        Ok(input) => input,
+        Err(e) => return fail(sim, rec, e),
+    };
+    let now = crate::now_secs();
+    let result = sim.with_tables(|t| dynamodb::call(t, &op, &input, now));
+    rec.applied = true;
+    if fault == Fault::DropAfter {
+        rec.status = 0;
+        rec.outcome = CallOutcome::Dropped { applied: true, failed: result.is_err() };
+        sim.record(rec);
+        return Err(Dropped);
+    }
+    match result {
+        Ok(v) => {
+            sim.record(rec);
+            Ok(respond(200, JSON_CONTENT_TYPE, v.to_string(), &request_id))
+        }
+        Err(e) => fail(sim, rec, e),
+    }
+}
