@@ -35,8 +35,46 @@ pub struct Fleet {
     pub account: String,
     #[serde(default)]
     pub topics: Vec<TopicSpec>,
+    /// SQS queues.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<QueueSpec>,
+    /// DynamoDB tables that exist from the start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<TableSpec>,
     #[serde(default)]
     pub gateways: Vec<GatewaySpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSpec {
+    pub name: String,
+    /// A local Lambda invoke URL: every message, once its delay is over, is POSTed there
+    /// wrapped in the SQS event Lambda receives (an event source mapping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_to: Option<String>,
+}
+
+/// A table with a string partition key and an optional string sort key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    pub name: String,
+    #[serde(default = "default_partition_key")]
+    pub partition_key: String,
+    #[serde(default = "default_sort_key", skip_serializing_if = "Option::is_none")]
+    pub sort_key: Option<String>,
+    /// The table's TTL attribute (epoch seconds), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_attribute: Option<String>,
+}
+
+fn default_partition_key() -> String {
+    "pk".to_owned()
+}
+
+fn default_sort_key() -> Option<String> {
+    Some("sk".to_owned())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -156,6 +194,10 @@ impl Fleet {
 
     pub fn topic_arn(&self, name: &str) -> String {
         format!("arn:aws:sns:{}:{}:{name}", self.region, self.account)
+    }
+
+    pub fn queue_arn(&self, name: &str) -> String {
+        format!("arn:aws:sqs:{}:{}:{name}", self.region, self.account)
     }
 
     /// Checks everything AWS itself would never allow, entry by entry.

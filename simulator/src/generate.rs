@@ -129,6 +129,8 @@ pub fn generate(shape: &FleetShape) -> Fleet {
             TopicSpec { name: "gateway-recovery".into(), deliver_to: None },
             TopicSpec { name: "gateway-reports".into(), deliver_to: None },
         ],
+        queues: vec![],
+        tables: vec![],
         gateways,
     }
 }

@@ -13,6 +13,13 @@ pub const MUTATING: &[&str] = &[];
 #[derive(Debug, Clone, Default)]
 pub struct Tables {}
 
+impl Tables {
+    /// The tables a fleet file declares, empty.
+    pub fn from_fleet(_fleet: &crate::fleet::Fleet) -> Self {
+        Self::default()
+    }
+}
+
 /// A DynamoDB error answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DynamoError {

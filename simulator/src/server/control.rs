@@ -34,6 +34,12 @@ pub(super) async fn handle(
     let rest = path.trim_start_matches("/_sim/").trim_end_matches('/');
     let segments: Vec<&str> = rest.split('/').collect();
     let bad = |msg: String| json_answer(400, &json!({"message": msg}));
+    if let Some(answer) = super::dynamodb::control(sim, method, &segments, body) {
+        return answer;
+    }
+    if let Some(answer) = super::sqs::control(sim, method, &segments, body) {
+        return answer;
+    }
     match (method.clone(), segments.as_slice()) {
         (Method::GET, ["health"]) => json_answer(200, &json!({"ok": true})),
         (Method::GET, ["state"]) => json_answer(200, &sim.state()),

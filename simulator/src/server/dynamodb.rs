@@ -60,3 +60,14 @@ pub(super) async fn call(sim: &Simulator, call: Call) -> Answer {
         Err(e) => fail(sim, rec, e),
     }
 }
+
+/// This service's part of the `/_sim/` control API (`segments` follow `/_sim/`); `None`
+/// when the request is not for it.
+pub(super) fn control(
+    _sim: &Simulator,
+    _method: &hyper::Method,
+    _segments: &[&str],
+    _body: &[u8],
+) -> Option<hyper::Response<http_body_util::Full<bytes::Bytes>>> {
+    None
+}

@@ -242,11 +242,12 @@ impl Simulator {
     pub fn new(fleet: Fleet) -> Result<Self, FleetError> {
         let world = World::from_fleet(&fleet)?;
         let queues = crate::sqs::Queues::from_fleet(&fleet);
+        let tables = crate::dynamodb::Tables::from_fleet(&fleet);
         Ok(Self {
             shared: Arc::new(Shared {
                 fleet,
                 world: Mutex::new(world),
-                tables: Mutex::new(crate::dynamodb::Tables::default()),
+                tables: Mutex::new(tables),
                 queues: Mutex::new(queues),
                 faults: Mutex::new(Faults::default()),
                 calls: Mutex::new(Vec::new()),
@@ -374,7 +375,7 @@ impl Simulator {
     pub fn reset(&self) -> Result<(), FleetError> {
         let world = World::from_fleet(&self.shared.fleet)?;
         *lock(&self.shared.world) = world;
-        *lock(&self.shared.tables) = crate::dynamodb::Tables::default();
+        *lock(&self.shared.tables) = crate::dynamodb::Tables::from_fleet(&self.shared.fleet);
         *lock(&self.shared.queues) = crate::sqs::Queues::from_fleet(&self.shared.fleet);
         lock(&self.shared.calls).clear();
         lock(&self.shared.deliveries).clear();

@@ -12,3 +12,14 @@ pub(super) async fn call(_sim: &Simulator, _call: Call) -> Answer {
 
 /// Starts delivering due messages to the queues' invoke URLs in the background.
 pub(super) fn start_deliveries(_sim: Simulator) {}
+
+/// This service's part of the `/_sim/` control API (`segments` follow `/_sim/`); `None`
+/// when the request is not for it.
+pub(super) fn control(
+    _sim: &Simulator,
+    _method: &hyper::Method,
+    _segments: &[&str],
+    _body: &[u8],
+) -> Option<hyper::Response<http_body_util::Full<bytes::Bytes>>> {
+    None
+}
