@@ -56,6 +56,20 @@ impl ApiError {
         e
     }
 
+    /// The same error answered with another HTTP status (`internal_error_400`).
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The same error without its `error` member, its code left in the message only
+    /// (`not_connected_in_message_only`).
+    pub fn message_only(mut self) -> Self {
+        self.error_code = None;
+        self.details.clear();
+        self
+    }
+
     /// Not in the Storage Gateway model, but what AWS answers when a rate limit is hit.
     pub fn throttling() -> Self {
         Self::new(400, "ThrottlingException", "Rate exceeded")

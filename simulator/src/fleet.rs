@@ -19,14 +19,28 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
 use std::sync::LazyLock;
 
 use regex::Regex;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::behaviour::Behaviour;
+use crate::validate::{KMS_KEY_PATTERN, TARGET_NAME_PATTERN, matches};
+
 /// Most tapes a tape gateway can hold (Storage Gateway quotas).
 pub const MAX_TAPES_PER_GATEWAY: usize = 1500;
+/// Most volumes a volume gateway can hold (Storage Gateway quotas).
+pub const MAX_VOLUMES_PER_GATEWAY: usize = 32;
+/// Cache or upload buffer per disk when the fleet file gives no size: 150 GiB, the
+/// smallest the user guide recommends.
+pub const DEFAULT_DISK_BYTES: i64 = 150 * GIB;
+/// Gateway types that can have a cache (`DescribeCache`: "cached volume, tape, and file gateway types").
+pub const CACHE_TYPES: &[&str] = &["CACHED", "VTL", "FILE_S3", "FILE_FSX_SMB"];
+/// Gateway types that can have an upload buffer (`DescribeUploadBuffer`: "stored volume,
+/// cached volume, and tape gateway types").
+pub const UPLOAD_BUFFER_TYPES: &[&str] = &["CACHED", "STORED", "VTL"];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,6 +57,9 @@ pub struct Fleet {
     pub tables: Vec<TableSpec>,
     #[serde(default)]
     pub gateways: Vec<GatewaySpec>,
+    /// How the simulator answers where AWS's documentation is silent.
+    #[serde(default, skip_serializing_if = "Behaviour::is_default")]
+    pub behaviour: Behaviour,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,6 +124,23 @@ pub struct GatewaySpec {
     pub tapes: Vec<TapeSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<VolumeSpec>,
+    /// The gateway's IPv4 addresses (`DescribeGatewayInformation`'s
+    /// `GatewayNetworkInterfaces`, and the `NetworkInterfaceId`s a volume can be exposed
+    /// on); empty: one address of its own, `10.0.0.N` (see [`default_interface`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network_interfaces: Vec<String>,
+    /// Local disk ids allocated as cache (cached volume, tape and file gateways).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache_disks: Vec<String>,
+    /// Cache allocated, in bytes; default 150 GiB per cache disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_bytes: Option<i64>,
+    /// Local disk ids allocated as upload buffer (volume and tape gateways).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upload_buffer_disks: Vec<String>,
+    /// Upload buffer allocated, in bytes; default 150 GiB per upload buffer disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_buffer_bytes: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -131,6 +165,32 @@ pub struct VolumeSpec {
     /// When set, the (cached) volume has a recovery point at this time (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_point_time: Option<String>,
+    /// The iSCSI target name (the model's `TargetName`: 1-200 of `-.;a-z0-9`, unique on
+    /// the gateway); default the id in lower case (`vol-2000000a`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_name: Option<String>,
+    /// The KMS key the volume is encrypted with (the model's `KMSKey`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key: Option<String>,
+    /// `VolumeStatus`; default `AVAILABLE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl VolumeSpec {
+    /// The target name, or the default derived from the id.
+    pub fn target_name(&self) -> String {
+        self.target_name.clone().unwrap_or_else(|| self.id.to_lowercase())
+    }
+}
+
+/// The network interface a gateway gets when the fleet file names none: `10.0.0.10` for
+/// the first gateway, then one address each (`10.0.1.4` for the 251st), unique in the fleet.
+pub fn default_interface(index: usize) -> String {
+    let n = index + 10;
+    format!("10.{}.{}.{}", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
 }
 
 fn yes() -> bool {
@@ -202,105 +262,210 @@ impl Fleet {
 
     /// Checks everything AWS itself would never allow, entry by entry.
     pub fn validate(&self) -> Result<(), FleetError> {
-        let bad = |msg: String| Err(FleetError::Invalid(msg));
         if !REGION.is_match(&self.region) {
-            return bad(format!("region `{}` is not an AWS region name", self.region));
+            return invalid(format!("region `{}` is not an AWS region name", self.region));
         }
         if !ACCOUNT.is_match(&self.account) {
-            return bad(format!("account `{}` must be 12 digits", self.account));
+            return invalid(format!("account `{}` must be 12 digits", self.account));
         }
+        self.behaviour.validate().map_err(FleetError::Invalid)?;
         let mut topics = BTreeSet::new();
         for t in &self.topics {
             if !TOPIC_NAME.is_match(&t.name) {
-                return bad(format!("topic name `{}` is not a valid SNS topic name", t.name));
+                return invalid(format!("topic name `{}` is not a valid SNS topic name", t.name));
             }
             if !topics.insert(&t.name) {
-                return bad(format!("topic `{}` is declared twice", t.name));
+                return invalid(format!("topic `{}` is declared twice", t.name));
             }
         }
-        let (mut ids, mut names, mut barcodes, mut volumes) =
-            (BTreeSet::new(), BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let mut seen = Seen::default();
         for g in &self.gateways {
-            let at = format!("gateway {}", g.id);
-            if !GATEWAY_ID.is_match(&g.id) {
-                return bad(format!("{at}: id must look like sgw-12A3456B (sgw- and 8 upper-case hex digits)"));
+            g.validate(&mut seen)?;
+        }
+        Ok(())
+    }
+}
+
+fn invalid<T>(msg: String) -> Result<T, FleetError> {
+    Err(FleetError::Invalid(msg))
+}
+
+/// What must be unique across the fleet.
+#[derive(Default)]
+struct Seen<'a> {
+    ids: BTreeSet<&'a str>,
+    names: BTreeSet<&'a str>,
+    barcodes: BTreeSet<&'a str>,
+    volumes: BTreeSet<&'a str>,
+}
+
+fn check_tags(at: &str, tags: &BTreeMap<String, String>) -> Result<(), FleetError> {
+    if tags.len() > crate::validate::MAX_TAGS {
+        return invalid(format!("{at}: a resource can carry at most {} tags", crate::validate::MAX_TAGS));
+    }
+    for (k, v) in tags {
+        crate::validate::tag(k, v).map_err(|e| FleetError::Invalid(format!("{at}: {e}")))?;
+    }
+    Ok(())
+}
+
+impl GatewaySpec {
+    fn validate<'a>(&'a self, seen: &mut Seen<'a>) -> Result<(), FleetError> {
+        let at = format!("gateway {}", self.id);
+        if !GATEWAY_ID.is_match(&self.id) {
+            return invalid(format!("{at}: id must look like sgw-12A3456B (sgw- and 8 upper-case hex digits)"));
+        }
+        if !seen.ids.insert(&self.id) {
+            return invalid(format!("{at}: id is used twice"));
+        }
+        if self.name.is_empty() || self.name.len() > 255 {
+            return invalid(format!("{at}: name must be 1 to 255 characters"));
+        }
+        if !seen.names.insert(&self.name) {
+            return invalid(format!("{at}: name `{}` is used twice", self.name));
+        }
+        if !GATEWAY_TYPES.contains(&self.gateway_type.as_str()) {
+            return invalid(format!("{at}: type `{}` is not one of {GATEWAY_TYPES:?}", self.gateway_type));
+        }
+        if self.disabled && self.gateway_type != "VTL" {
+            return invalid(format!("{at}: only tape gateways (VTL) can be disabled"));
+        }
+        check_tags(&at, &self.tags)?;
+        self.validate_interfaces(&at)?;
+        self.validate_disks(&at)?;
+        self.validate_tapes(&at, seen)?;
+        self.validate_volumes(&at, seen)
+    }
+
+    fn validate_interfaces(&self, at: &str) -> Result<(), FleetError> {
+        let mut addresses = BTreeSet::new();
+        for ip in &self.network_interfaces {
+            if ip.parse::<Ipv4Addr>().is_err() {
+                return invalid(format!("{at}: network interface `{ip}` is not an IPv4 address"));
             }
-            if !ids.insert(&g.id) {
-                return bad(format!("{at}: id is used twice"));
+            if !addresses.insert(ip) {
+                return invalid(format!("{at}: network interface `{ip}` is listed twice"));
             }
-            if g.name.is_empty() || g.name.len() > 255 {
-                return bad(format!("{at}: name must be 1 to 255 characters"));
+        }
+        Ok(())
+    }
+
+    fn validate_disks(&self, at: &str) -> Result<(), FleetError> {
+        let kind = self.gateway_type.as_str();
+        for (what, disks, bytes, types) in [
+            ("cache", &self.cache_disks, self.cache_bytes, CACHE_TYPES),
+            ("upload buffer", &self.upload_buffer_disks, self.upload_buffer_bytes, UPLOAD_BUFFER_TYPES),
+        ] {
+            if !disks.is_empty() && !types.contains(&kind) {
+                return invalid(format!("{at}: {kind} gateways have no {what} (only {types:?})"));
             }
-            if !names.insert(&g.name) {
-                return bad(format!("{at}: name `{}` is used twice", g.name));
+            if bytes.is_some() && disks.is_empty() {
+                return invalid(format!("{at}: {what} bytes are given, but no {what} disks"));
             }
-            if !GATEWAY_TYPES.contains(&g.gateway_type.as_str()) {
-                return bad(format!("{at}: type `{}` is not one of {GATEWAY_TYPES:?}", g.gateway_type));
+            if bytes.is_some_and(|b| b <= 0) {
+                return invalid(format!("{at}: {what} bytes must be positive"));
             }
-            if g.disabled && g.gateway_type != "VTL" {
-                return bad(format!("{at}: only tape gateways (VTL) can be disabled"));
+        }
+        let mut ids = BTreeSet::new();
+        for d in self.cache_disks.iter().chain(&self.upload_buffer_disks) {
+            if d.is_empty() || d.chars().count() > 300 {
+                return invalid(format!("{at}: disk id `{d}` must be 1 to 300 characters"));
             }
-            if g.tags.len() > 50 {
-                return bad(format!("{at}: a resource can carry at most 50 tags"));
+            if !ids.insert(d) {
+                return invalid(format!("{at}: disk `{d}` is allocated twice"));
             }
-            for (k, v) in &g.tags {
-                crate::validate::tag(k, v).map_err(|e| FleetError::Invalid(format!("{at}: {e}")))?;
+        }
+        Ok(())
+    }
+
+    fn validate_tapes<'a>(&'a self, at: &str, seen: &mut Seen<'a>) -> Result<(), FleetError> {
+        if !self.tapes.is_empty() && self.gateway_type != "VTL" {
+            return invalid(format!("{at}: only tape gateways (VTL) hold tapes"));
+        }
+        if self.tapes.len() > MAX_TAPES_PER_GATEWAY {
+            return invalid(format!(
+                "{at}: {} tapes, but a tape gateway holds at most {MAX_TAPES_PER_GATEWAY}",
+                self.tapes.len()
+            ));
+        }
+        for t in &self.tapes {
+            if !BARCODE.is_match(&t.barcode) {
+                return invalid(format!("{at}: tape barcode `{}` must be 5 to 16 of A-Z and 0-9", t.barcode));
             }
-            if !g.tapes.is_empty() && g.gateway_type != "VTL" {
-                return bad(format!("{at}: only tape gateways (VTL) hold tapes"));
+            if !seen.barcodes.insert(&t.barcode) {
+                return invalid(format!("{at}: tape barcode `{}` is used twice", t.barcode));
             }
-            if g.tapes.len() > MAX_TAPES_PER_GATEWAY {
-                return bad(format!(
-                    "{at}: {} tapes, but a tape gateway holds at most {MAX_TAPES_PER_GATEWAY}",
-                    g.tapes.len()
+            if t.size_bytes < 100 * GIB || t.size_bytes > 15 * 1024 * GIB || t.size_bytes % GIB != 0 {
+                return invalid(format!(
+                    "{at}: tape {} size {} must be whole GiB from 100 GiB to 15 TiB",
+                    t.barcode, t.size_bytes
                 ));
             }
-            for t in &g.tapes {
-                if !BARCODE.is_match(&t.barcode) {
-                    return bad(format!("{at}: tape barcode `{}` must be 5 to 16 of A-Z and 0-9", t.barcode));
-                }
-                if !barcodes.insert(&t.barcode) {
-                    return bad(format!("{at}: tape barcode `{}` is used twice", t.barcode));
-                }
-                if t.size_bytes < 100 * GIB || t.size_bytes > 15 * 1024 * GIB || t.size_bytes % GIB != 0 {
-                    return bad(format!(
-                        "{at}: tape {} size {} must be whole GiB from 100 GiB to 15 TiB",
-                        t.barcode, t.size_bytes
-                    ));
-                }
-                if let Some(rp) = &t.recovery_point_time {
-                    parse_time(&format!("{at}: tape {} recovery_point_time", t.barcode), rp)?;
-                }
+            if let Some(rp) = &t.recovery_point_time {
+                parse_time(&format!("{at}: tape {} recovery_point_time", t.barcode), rp)?;
             }
-            if !g.volumes.is_empty() && !matches!(g.gateway_type.as_str(), "CACHED" | "STORED") {
-                return bad(format!("{at}: only volume gateways (CACHED, STORED) hold volumes"));
+        }
+        Ok(())
+    }
+
+    fn validate_volumes<'a>(&'a self, at: &str, seen: &mut Seen<'a>) -> Result<(), FleetError> {
+        if !self.volumes.is_empty() && !matches!(self.gateway_type.as_str(), "CACHED" | "STORED") {
+            return invalid(format!("{at}: only volume gateways (CACHED, STORED) hold volumes"));
+        }
+        if self.volumes.len() > MAX_VOLUMES_PER_GATEWAY {
+            return invalid(format!(
+                "{at}: {} volumes, but a volume gateway holds at most {MAX_VOLUMES_PER_GATEWAY}",
+                self.volumes.len()
+            ));
+        }
+        let mut targets = BTreeSet::new();
+        for v in &self.volumes {
+            if !VOLUME_ID.is_match(&v.id) {
+                return invalid(format!("{at}: volume id `{}` must look like vol-1122AABB", v.id));
             }
-            for v in &g.volumes {
-                if !VOLUME_ID.is_match(&v.id) {
-                    return bad(format!("{at}: volume id `{}` must look like vol-1122AABB", v.id));
-                }
-                if !volumes.insert(&v.id) {
-                    return bad(format!("{at}: volume id `{}` is used twice", v.id));
-                }
-                if v.size_bytes <= 0 {
-                    return bad(format!("{at}: volume {} size must be positive", v.id));
-                }
-                if let Some(rp) = &v.recovery_point_time {
-                    if g.gateway_type != "CACHED" {
-                        return bad(format!(
-                            "{at}: volume {} has a recovery point, but only cached volumes have recovery points",
-                            v.id
-                        ));
-                    }
-                    parse_time(&format!("{at}: volume {} recovery_point_time", v.id), rp)?;
-                }
+            if !seen.volumes.insert(&v.id) {
+                return invalid(format!("{at}: volume id `{}` is used twice", v.id));
+            }
+            v.validate(&format!("{at}: volume {}", v.id), &self.gateway_type)?;
+            let target = v.target_name();
+            if !targets.insert(target.clone()) {
+                return invalid(format!("{at}: volume {}: target name `{target}` is used twice on the gateway", v.id));
             }
         }
         Ok(())
     }
 }
 
-const GIB: i64 = 1024 * 1024 * 1024;
+impl VolumeSpec {
+    fn validate(&self, at: &str, gateway_type: &str) -> Result<(), FleetError> {
+        if self.size_bytes <= 0 {
+            return invalid(format!("{at}: size must be positive"));
+        }
+        if let Some(rp) = &self.recovery_point_time {
+            if gateway_type != "CACHED" {
+                return invalid(format!("{at}: has a recovery point, but only cached volumes have recovery points"));
+            }
+            parse_time(&format!("{at}: recovery_point_time"), rp)?;
+        }
+        let target = self.target_name();
+        if target.is_empty() || target.len() > 200 || !matches(TARGET_NAME_PATTERN, &target) {
+            return invalid(format!("{at}: target name `{target}` must be 1 to 200 of a-z, 0-9, '-', '.' and ';'"));
+        }
+        if let Some(k) = &self.kms_key {
+            if !(7..=2048).contains(&k.len()) || !matches(KMS_KEY_PATTERN, k) {
+                return invalid(format!("{at}: kms_key `{k}` is not a KMS key ARN or alias/NAME"));
+            }
+        }
+        if let Some(s) = &self.status {
+            if !(3..=50).contains(&s.len()) {
+                return invalid(format!("{at}: status `{s}` must be 3 to 50 characters"));
+            }
+        }
+        check_tags(at, &self.tags)
+    }
+}
+
+pub const GIB: i64 = 1024 * 1024 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -346,6 +511,45 @@ mod tests {
             f.gateways[0].tapes = (0..1501).map(|i| TapeSpec { barcode: format!("T{i:07}"), ..t.clone() }).collect();
         });
         assert!(too_many.contains("at most 1500"), "{too_many}");
+    }
+
+    #[test]
+    fn interfaces_disks_and_volume_settings_are_checked_entry_by_entry() {
+        assert!(refused(|f| f.gateways[2].network_interfaces = vec!["10.0.0.300".into()]).contains("IPv4"));
+        let twice = refused(|f| f.gateways[2].network_interfaces = vec!["10.0.0.1".into(), "10.0.0.1".into()]);
+        assert!(twice.contains("listed twice"), "{twice}");
+        assert!(refused(|f| f.gateways[2].cache_disks = vec!["d".into(), "d".into()]).contains("allocated twice"));
+        let stored_cache = refused(|f| {
+            f.gateways[2].gateway_type = "STORED".into();
+            f.gateways[2].volumes.clear();
+            f.gateways[2].cache_disks = vec!["d".into()];
+        });
+        assert!(stored_cache.contains("no cache"), "{stored_cache}");
+        assert!(refused(|f| f.gateways[2].upload_buffer_bytes = Some(5)).contains("no upload buffer disks"));
+        assert!(refused(|f| f.gateways[2].volumes[0].target_name = Some("Upper".into())).contains("target name"));
+        assert!(refused(|f| f.gateways[2].volumes[0].kms_key = Some("key".into())).contains("kms_key"));
+        let many = refused(|f| {
+            let v = f.gateways[2].volumes[0].clone();
+            f.gateways[2].volumes = (0..33).map(|i| VolumeSpec { id: format!("vol-{i:08X}"), ..v.clone() }).collect();
+        });
+        assert!(many.contains("at most 32"), "{many}");
+        let same_target = refused(|f| {
+            f.gateways[2].volumes[0].target_name = Some("shared".into());
+            let v = f.gateways[2].volumes[0].clone();
+            f.gateways[2].volumes.push(VolumeSpec { id: "vol-2222AABB".into(), ..v });
+        });
+        assert!(same_target.contains("used twice on the gateway"), "{same_target}");
+        assert!(refused(|f| f.behaviour.recovery_points_per_tape = 0).contains("recovery_points_per_tape"));
+    }
+
+    #[test]
+    fn defaults_for_interfaces_and_target_names() {
+        let fleet = Fleet::from_json(SAMPLE).unwrap();
+        assert_eq!(fleet.gateways[2].volumes[0].target_name(), "vol-1122aabb");
+        assert_eq!(default_interface(0), "10.0.0.10");
+        assert_eq!(default_interface(250), "10.0.1.4");
+        let all: BTreeSet<String> = (0..5000).map(default_interface).collect();
+        assert_eq!(all.len(), 5000);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! The behaviour it models, and the choices made where the API reference is silent, are in
 //! `simulator/README.md`.
 
+pub mod behaviour;
 pub mod dynamodb;
 pub mod error;
 pub mod faults;

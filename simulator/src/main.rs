@@ -1,7 +1,7 @@
 //! `sgw-sim`: run the Storage Gateway + SNS simulator, or generate fleets.
 //!
 //! ```text
-//! sgw-sim [serve] --fleet FILE [--listen 127.0.0.1:0] [--faults JSON|@FILE] [--allow-remote]
+//! sgw-sim [serve] --fleet FILE [--listen 127.0.0.1:0] [--faults JSON|@FILE] [--aws-behaviour NAMES] [--allow-remote]
 //! sgw-sim gen [--tapes N] [--standby-tapes N] [--volumes N] [--gateways N] [--untagged N]
 //!             [--no-auto-disable] [--failed-online] [--region R] [--account A]
 //! ```
@@ -13,9 +13,16 @@ use simulator::generate::{FleetShape, generate};
 use simulator::{FaultConfig, Fleet, Simulator};
 
 const USAGE: &str = "usage:
-  sgw-sim [serve] --fleet FILE [--listen 127.0.0.1:0] [--faults JSON|@FILE] [--allow-remote]
+  sgw-sim [serve] --fleet FILE [--listen 127.0.0.1:0] [--faults JSON|@FILE] [--aws-behaviour NAMES]
+                  [--allow-remote]
       Serves Storage Gateway (awsJson1_1), SNS (awsQuery) and the /_sim/ control API on one
       address; prints that address (http://HOST:PORT) as its first line.
+      --aws-behaviour turns on, over the fleet file's behaviour, the switches for what AWS's
+      documentation leaves open: `all`, or a comma-separated list of
+      recovery-points-after-disable, disabled-gateway-answers, not-connected-in-message-only,
+      internal-error-400, offset-markers, recovery-points-vanish, recovery-points-per-tape[=N],
+      recovered-after-ms[=MS], tag-writes-need-connection, volume-calls-need-connection,
+      disable-needs-disconnected, volume-available-after-ms[=MS].
   sgw-sim gen [--tapes 1500] [--standby-tapes 0] [--volumes 0] [--gateways 0] [--untagged 0]
               [--no-auto-disable] [--failed-online] [--region us-east-1] [--account 123456789012]
       Prints a generated fleet file on standard output.";
@@ -108,6 +115,7 @@ fn serve_command(mut args: Args) -> Result<(), String> {
     let fleet_path = args.value("--fleet")?.ok_or("--fleet FILE is required")?;
     let listen = args.value("--listen")?.unwrap_or_else(|| "127.0.0.1:0".to_owned());
     let faults = args.value("--faults")?;
+    let behaviour = args.value("--aws-behaviour")?;
     let allow_remote = args.flag("--allow-remote");
     args.finish()?;
     let addr: SocketAddr = listen.parse().map_err(|_| format!("--listen `{listen}` is not HOST:PORT"))?;
@@ -116,7 +124,11 @@ fn serve_command(mut args: Args) -> Result<(), String> {
             "refusing to listen on {addr}: the simulator accepts any credentials, so it listens on loopback only unless --allow-remote is given"
         ));
     }
-    let fleet = Fleet::from_file(&fleet_path).map_err(|e| e.to_string())?;
+    let mut fleet = Fleet::from_file(&fleet_path).map_err(|e| e.to_string())?;
+    if let Some(names) = behaviour {
+        // Into the fleet, so that a reset keeps it.
+        fleet.behaviour = fleet.behaviour.with_names(&names).map_err(|e| format!("--aws-behaviour: {e}"))?;
+    }
     let sim = Simulator::new(fleet).map_err(|e| e.to_string())?;
     if let Some(f) = faults {
         let text = match f.strip_prefix('@') {
@@ -134,7 +146,8 @@ fn serve_command(mut args: Args) -> Result<(), String> {
         let running = sim.start(&addr.to_string()).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         println!("{}", running.url());
         eprintln!(
-            "sgw-sim: serving Storage Gateway + SNS on {url} (control API: {url}/_sim/state); Ctrl-C stops",
+            "sgw-sim: serving Storage Gateway + SNS on {url} (control API: {url}/_sim/state; behaviour: {}); Ctrl-C stops",
+            running.behaviour(),
             url = running.url()
         );
         shutdown_signal().await;
@@ -156,4 +169,14 @@ async fn shutdown_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_usage_names_every_behaviour_switch() {
+        for name in simulator::behaviour::Behaviour::NAMES {
+            assert!(super::USAGE.contains(name), "{name}");
+        }
+    }
 }

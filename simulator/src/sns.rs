@@ -3,7 +3,11 @@
 //! to a topic's local Lambda invoke URL when one is set.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
+use regex::Regex;
+
+use crate::fleet::re;
 use crate::world::{Message, Topic, World};
 
 pub const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
@@ -131,6 +135,22 @@ pub fn call(
     }
 }
 
+/// An SNS topic ARN: `arn:PARTITION:sns:REGION:ACCOUNT:NAME`.
+static TOPIC_ARN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^arn:aws(-cn|-us-gov|-iso[a-z-]*|-eusc)?:sns:([a-z]{2}(-[a-z]+)+-[0-9]):([0-9]{12}):([A-Za-z0-9_-]{1,256}(\.fifo)?)$",
+    )
+});
+
+/// A topic ARN that names a topic of this region and account: a malformed ARN, or one of
+/// another region or account, is `InvalidParameter`; an unknown topic is found (or not) later.
+fn checked_topic_arn<'a>(world: &World, member: &str, arn: &'a String) -> Result<&'a String, SnsError> {
+    let ours = TOPIC_ARN.captures(arn).is_some_and(|c| {
+        c.get(2).is_some_and(|r| r.as_str() == world.region) && c.get(4).is_some_and(|a| a.as_str() == world.account)
+    });
+    if ours { Ok(arn) } else { Err(SnsError::invalid(format!("Invalid parameter: {member}"))) }
+}
+
 /// "Subjects must be UTF-8 text with no line breaks or control characters, and less than
 /// 100 characters long."
 fn valid_subject(s: &str) -> bool {
@@ -143,9 +163,20 @@ fn publish(
     request_id: &str,
     new_id: impl FnOnce() -> String,
 ) -> Result<Answer, SnsError> {
-    let topic_arn = params.get("TopicArn").or_else(|| params.get("TargetArn")).ok_or_else(|| {
-        SnsError::invalid("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
-    })?;
+    let topic_arn = match (params.get("TopicArn"), params.get("TargetArn")) {
+        (Some(_), Some(_)) => {
+            return Err(SnsError::invalid(
+                "Invalid parameter: TopicArn or TargetArn Reason: only one of them may be given",
+            ));
+        }
+        (Some(arn), None) => checked_topic_arn(world, "TopicArn", arn)?,
+        (None, Some(arn)) => checked_topic_arn(world, "TargetArn", arn)?,
+        (None, None) => {
+            return Err(SnsError::invalid(
+                "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
+            ));
+        }
+    };
     let message = params.get("Message").map(String::as_str).unwrap_or("");
     if message.is_empty() {
         return Err(SnsError::invalid("Invalid parameter: Empty message"));
@@ -227,4 +258,48 @@ pub fn lambda_event(topic: &Topic, m: &Message, region: &str) -> serde_json::Val
             "MessageAttributes": attributes,
         }
     }]})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::Fleet;
+
+    fn world() -> World {
+        let fleet = Fleet::from_json(r#"{"region":"us-east-1","account":"123456789012","topics":[{"name":"t"}]}"#);
+        World::from_fleet(&fleet.unwrap()).unwrap()
+    }
+
+    fn publish_to(member: &str, arn: &str) -> Result<Answer, SnsError> {
+        let params: BTreeMap<String, String> =
+            [("Action", "Publish"), ("Version", "2010-03-31"), ("Message", "m"), (member, arn)]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        call(&mut world(), &params, "req", || "id".to_owned())
+    }
+
+    #[test]
+    fn topic_arns_must_be_well_formed_and_of_this_region_and_account() {
+        assert!(publish_to("TopicArn", "arn:aws:sns:us-east-1:123456789012:t").is_ok());
+        for bad in [
+            "nope",
+            "arn:aws:sns:us-east-1:123456789012:",
+            "arn:aws:sns:us-east-1:1234:t",
+            "arn:aws:sqs:us-east-1:123456789012:t",
+            "arn:aws:sns:eu-west-1:123456789012:t",
+            "arn:aws:sns:us-east-1:210987654321:t",
+        ] {
+            let e = publish_to("TopicArn", bad).err().unwrap();
+            assert_eq!(
+                (e.status, e.code, e.message.as_str()),
+                (400, "InvalidParameter", "Invalid parameter: TopicArn"),
+                "{bad}"
+            );
+        }
+        let e = publish_to("TargetArn", "nope").err().unwrap();
+        assert_eq!(e.message, "Invalid parameter: TargetArn");
+        let e = publish_to("TopicArn", "arn:aws:sns:us-east-1:123456789012:unknown").err().unwrap();
+        assert_eq!((e.status, e.code, e.message.as_str()), (404, "NotFound", "Topic does not exist"));
+    }
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{CallRecord, Simulator, json_answer};
+use crate::behaviour::Behaviour;
 use crate::faults::FaultConfig;
 
 #[derive(Deserialize)]
@@ -22,6 +23,21 @@ struct GatewayChange {
 #[serde(deny_unknown_fields)]
 struct TopicChange {
     deliver_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VolumeChange {
+    status: String,
+}
+
+/// `POST /_sim/behaviour` takes the switches as JSON (`{"offset_markers": true}`, the
+/// others default) or as a string of names (`"all"`, `"offset-markers,recovery-points-vanish"`).
+fn parse_behaviour(body: &[u8]) -> Result<Behaviour, String> {
+    match serde_json::from_slice::<serde_json::Value>(body).map_err(|e| format!("behaviour: {e}"))? {
+        serde_json::Value::String(names) => Behaviour::from_names(&names),
+        v => serde_json::from_value(v).map_err(|e| format!("behaviour: {e}")),
+    }
 }
 
 pub(super) async fn handle(
@@ -89,6 +105,23 @@ pub(super) async fn handle(
                 json_answer(200, &sim.state())
             }
             Err(e) => bad(format!("gateway change: {e}")),
+        },
+        (Method::GET, ["behaviour"]) => json_answer(200, &json!(sim.behaviour())),
+        (Method::POST, ["behaviour"]) => match parse_behaviour(body).and_then(|b| sim.set_behaviour(b)) {
+            Ok(()) => json_answer(200, &json!(sim.behaviour())),
+            Err(e) => bad(e),
+        },
+        (Method::DELETE, ["behaviour"]) => match sim.set_behaviour(sim.fleet().behaviour) {
+            Ok(()) => json_answer(200, &json!(sim.behaviour())),
+            Err(e) => bad(e),
+        },
+        (Method::POST, ["volumes", id]) => match serde_json::from_slice::<VolumeChange>(body) {
+            Ok(change) => match sim.set_volume_status(id, &change.status) {
+                Ok(()) => json_answer(200, &sim.state()),
+                Err(e) if e.starts_with("no volume") => json_answer(404, &json!({"message": e})),
+                Err(e) => bad(e),
+            },
+            Err(e) => bad(format!("volume change: {e}")),
         },
         (Method::POST, ["topics", name]) => match serde_json::from_slice::<TopicChange>(body) {
             Ok(change) if sim.set_delivery(name, change.deliver_to.clone()) => json_answer(200, &sim.state()),

@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::behaviour::Behaviour;
 use crate::faults::{Fault, FaultConfig, Faults};
 use crate::fleet::{Fleet, FleetError};
 use crate::world::{Message, Tape, World};
@@ -194,6 +195,8 @@ pub(crate) struct Shared {
     /// SQS's queues.
     queues: Mutex<crate::sqs::Queues>,
     faults: Mutex<Faults>,
+    /// The switches for what AWS's documentation leaves open.
+    behaviour: Mutex<Behaviour>,
     calls: Mutex<Vec<CallRecord>>,
     deliveries: Mutex<Vec<Delivery>>,
     seq: AtomicU64,
@@ -243,6 +246,7 @@ impl Simulator {
         let world = World::from_fleet(&fleet)?;
         let queues = crate::sqs::Queues::from_fleet(&fleet);
         let tables = crate::dynamodb::Tables::from_fleet(&fleet);
+        let behaviour = fleet.behaviour;
         Ok(Self {
             shared: Arc::new(Shared {
                 fleet,
@@ -250,6 +254,7 @@ impl Simulator {
                 tables: Mutex::new(tables),
                 queues: Mutex::new(queues),
                 faults: Mutex::new(Faults::default()),
+                behaviour: Mutex::new(behaviour),
                 calls: Mutex::new(Vec::new()),
                 deliveries: Mutex::new(Vec::new()),
                 seq: AtomicU64::new(0),
@@ -278,7 +283,36 @@ impl Simulator {
     }
 
     pub fn state(&self) -> Value {
-        self.with_world(|w| state_json(w))
+        let behaviour = self.behaviour();
+        self.with_world(|w| state_json(w, &behaviour, crate::now_millis()))
+    }
+
+    /// The switches in force for what AWS's documentation leaves open.
+    pub fn behaviour(&self) -> Behaviour {
+        *lock(&self.shared.behaviour)
+    }
+
+    /// Changes how the simulator answers where AWS's documentation is silent; takes effect
+    /// at the next call (statuses already computed lazily follow the new values too).
+    pub fn set_behaviour(&self, behaviour: Behaviour) -> Result<(), String> {
+        behaviour.validate()?;
+        *lock(&self.shared.behaviour) = behaviour;
+        Ok(())
+    }
+
+    /// Sets a volume's `VolumeStatus` (say `IRRECOVERABLE`), ending any transitional status.
+    pub fn set_volume_status(&self, volume_id: &str, status: &str) -> Result<(), String> {
+        if !(3..=50).contains(&status.len()) {
+            return Err(format!("volume status `{status}` must be 3 to 50 characters (the model's VolumeStatus)"));
+        }
+        self.with_world(|w| match w.volume_by_id_mut(volume_id) {
+            Some(v) => {
+                v.status = status.to_owned();
+                v.pending = None;
+                Ok(())
+            }
+            None => Err(format!("no volume {volume_id}")),
+        })
     }
 
     pub fn set_connected(&self, gateway_id: &str, connected: bool) -> bool {
@@ -318,6 +352,7 @@ impl Simulator {
                         status: "AVAILABLE".into(),
                         gateway_arn: Some(arn.clone()),
                         created: crate::now_secs(),
+                        retrieved_at_ms: None,
                     },
                 );
                 added += 1;
@@ -371,10 +406,11 @@ impl Simulator {
         })
     }
 
-    /// Back to the fleet file's world, with an empty call log.
+    /// Back to the fleet file's world and behaviour, with an empty call log and no faults.
     pub fn reset(&self) -> Result<(), FleetError> {
         let world = World::from_fleet(&self.shared.fleet)?;
         *lock(&self.shared.world) = world;
+        *lock(&self.shared.behaviour) = self.shared.fleet.behaviour;
         *lock(&self.shared.tables) = crate::dynamodb::Tables::from_fleet(&self.shared.fleet);
         *lock(&self.shared.queues) = crate::sqs::Queues::from_fleet(&self.shared.fleet);
         lock(&self.shared.calls).clear();
@@ -523,7 +559,16 @@ fn check_auth(auth: Option<&str>, service: Service, region: &str) -> Result<(), 
     }
 }
 
-fn state_json(w: &World) -> Value {
+fn state_json(w: &World, behaviour: &Behaviour, now_ms: u64) -> Value {
+    let recovered = |arn: &str| {
+        w.tapes
+            .values()
+            .filter(|t| {
+                t.gateway_arn.as_deref() == Some(arn)
+                    && t.status_at(now_ms, behaviour.recovered_after_ms) == "RECOVERED"
+            })
+            .count()
+    };
     let gateways: Vec<Value> = w
         .gateways
         .values()
@@ -531,19 +576,23 @@ fn state_json(w: &World) -> Value {
             json!({
                 "id": g.id, "arn": g.arn, "name": g.name, "type": g.gateway_type,
                 "connected": g.connected, "disabled": g.disabled,
+                "network_interfaces": g.network_interfaces,
                 "tapes": w.tapes_on(&g.arn),
-                "recovered_tapes": w.tapes.values()
-                    .filter(|t| t.gateway_arn.as_deref() == Some(g.arn.as_str()) && t.status == "RECOVERED").count(),
+                "recovered_tapes": recovered(&g.arn),
+                "volumes": w.volumes_on(&g.arn),
                 "tags": w.tags_of(&g.arn).iter().cloned().collect::<BTreeMap<_, _>>(),
             })
         })
         .collect();
     json!({
         "region": w.region, "account": w.account, "gateways": gateways,
+        "behaviour": behaviour,
         "tape_recovery_points": w.tape_recovery_points.len(),
         "tape_recovery_points_retrieved": w.tape_recovery_points.values().filter(|r| r.retrieved_to.is_some()).count(),
         "volumes": w.volumes.values().map(|v| json!({
-            "arn": v.arn, "recovery_point_time": v.recovery_point_time,
+            "arn": v.arn, "id": v.id, "status": v.status_at(now_ms).0, "target_name": v.target_name,
+            "recovery_point_time": v.recovery_point_time, "source_volume_arn": v.source_volume_arn,
+            "source_snapshot_id": v.source_snapshot_id,
             "tags": w.tags_of(&v.arn).iter().cloned().collect::<BTreeMap<_, _>>(),
         })).collect::<Vec<_>>(),
         "snapshots": w.snapshots,

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{Answer, Call, CallOutcome, CallRecord, Dropped, Service, Simulator, check_auth, respond};
+use crate::behaviour::Behaviour;
 use crate::error::ApiError;
 use crate::faults::Fault;
-use crate::storage_gateway::{self, LOGGED_MEMBERS, MUTATING, OPERATIONS};
+use crate::storage_gateway::{self, Ctx, LOGGED_MEMBERS, MUTATING, OPERATIONS};
 
 pub(super) const TARGET_PREFIX: &str = "StorageGateway_20130630.";
 const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -30,11 +31,20 @@ fn logged_params(body: &serde_json::Map<String, Value>) -> BTreeMap<String, Stri
             .collect();
         params.insert("Tags".into(), joined.join(","));
     }
-    if let Some(Value::Array(keys)) = body.get("TagKeys") {
-        let joined: Vec<&str> = keys.iter().filter_map(Value::as_str).collect();
-        params.insert("TagKeys".into(), joined.join(","));
+    for list in ["TagKeys", "VolumeARNs", "TapeARNs"] {
+        if let Some(Value::Array(items)) = body.get(list) {
+            let joined: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+            params.insert(list.into(), joined.join(","));
+        }
     }
     params
+}
+
+/// An injected `InternalServerError`: 500, or 400 with `internal_error_400` (the API
+/// reference pages list it under 400).
+fn internal_error(b: &Behaviour) -> ApiError {
+    let e = ApiError::internal();
+    if b.internal_error_400 { e.with_status(400) } else { e }
 }
 
 pub(super) async fn call(sim: &Simulator, call: Call) -> Answer {
@@ -64,10 +74,11 @@ pub(super) async fn call(sim: &Simulator, call: Call) -> Answer {
         let e = if call.auth.is_none() { ApiError::unsigned(&msg) } else { ApiError::bad_signature(&msg) };
         return fail(sim, rec, e);
     }
+    let behaviour = sim.behaviour();
     let fault = sim.delay_and_decide(&op, Service::StorageGateway).await;
     match fault {
         Fault::DropBefore => return sim.dropped(rec),
-        Fault::InternalError => return fail(sim, rec, ApiError::internal()),
+        Fault::InternalError => return fail(sim, rec, internal_error(&behaviour)),
         Fault::Throttle | Fault::RateLimited => return fail(sim, rec, ApiError::throttling()),
         Fault::None | Fault::DropAfter => {}
     }
@@ -75,7 +86,8 @@ pub(super) async fn call(sim: &Simulator, call: Call) -> Answer {
         Ok(input) => input,
         Err(e) => return fail(sim, rec, e),
     };
-    let result = sim.with_world(|w| storage_gateway::call(w, &op, &input));
+    let ctx = Ctx { behaviour, now_ms: crate::now_millis() };
+    let result = sim.with_world(|w| storage_gateway::call(w, &ctx, &op, &input));
     rec.applied = true;
     if fault == Fault::DropAfter {
         rec.status = 0;
