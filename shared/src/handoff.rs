@@ -1,73 +1,27 @@
-//! The messages the two functions exchange over SNS, defined once, versioned.
+//! The messages the functions send each other, defined once, versioned.
 //!
-//! - [`GatewayOffline`]: `gateway-monitor` to `recover-gateway`, when a gateway has been
-//!   offline past the grace period.
-//! - [`RecoveryContinuation`]: `recover-gateway` to itself, when a run runs out of time.
+//! - [`GatewayOffline`]: `gateway-monitor` to `recover-gateway` over SNS, when a gateway has
+//!   been offline past the grace period.
+//! - [`RecoveryContinuation`]: `recover-gateway` to itself over SNS, when a run runs out of time.
+//! - [`Reprobe`]: `gateway-monitor` to itself over SQS, delayed to the end of a suspected
+//!   gateway's grace period.
 //!
 //! Every message carries `"type"` and `"version"`; a reader refuses a version it does not
-//! know rather than guess. Fields added later are ignored by older readers.
+//! know rather than guess. Fields added later are optional, and older readers ignore them.
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::arn::{ArnError, GatewayArn};
+use crate::decode::{DecodeError, decode, json_type};
 use crate::model::GatewayKind;
 
 pub const GATEWAY_OFFLINE: &str = "GatewayOffline";
 pub const RECOVERY_CONTINUATION: &str = "RecoveryContinuation";
+pub const REPROBE: &str = "Reprobe";
 pub const VERSION: u32 = 1;
 
-/// A message that could not be read; `field` is the JSON path of the problem.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct DecodeError {
-    pub field: String,
-    pub reason: String,
-}
-
-impl DecodeError {
-    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { field: field.into(), reason: reason.into() }
-    }
-
-    /// The same error under a parent path (`Records[0].Sns.Message` + `.gatewayArn`).
-    pub fn within(self, parent: &str) -> Self {
-        let field = if self.field.is_empty() || self.field == "." {
-            parent.to_owned()
-        } else if self.field.starts_with('[') {
-            format!("{parent}{}", self.field)
-        } else {
-            format!("{parent}.{}", self.field)
-        };
-        Self { field, reason: self.reason }
-    }
-}
-
-impl From<ArnError> for DecodeError {
-    fn from(e: ArnError) -> Self {
-        Self { field: e.field.clone(), reason: e.reason_with_value() }
-    }
-}
-
-/// Decodes JSON into `T`, naming the path of whatever is wrong.
-pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<T, DecodeError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        // serde's own wording for a missing or unknown field already names it.
-        let field = if path == "." { field_in_message(&inner).unwrap_or_else(|| "event".to_owned()) } else { path };
-        DecodeError { field, reason: inner }
-    })
-}
-
-fn field_in_message(msg: &str) -> Option<String> {
-    let start = msg.find('`')? + 1;
-    let len = msg[start..].find('`')?;
-    Some(msg[start..start + len].to_owned())
-}
-
-/// Gateway went offline and stayed offline past the grace period: recover it.
+/// A gateway went offline and stayed offline past the grace period: recover it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayOffline {
@@ -84,6 +38,14 @@ pub struct GatewayOffline {
     /// Identifies the outage, so duplicates of the hand-off are recognised:
     /// `<gateway id>@<offline since>`.
     pub outage_id: String,
+    /// The correlated-outage hold it was handed off under: the recovery will not disable
+    /// it while the hold is active (it reads the holds itself; this is for people).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<String>,
+    /// When the monitor last saw it online (RFC 3339), for the report's recovery point
+    /// objective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_online: Option<String>,
 }
 
 impl GatewayOffline {
@@ -97,6 +59,8 @@ impl GatewayOffline {
             offline_since: offline_since.to_owned(),
             detected_at: detected_at.to_owned(),
             outage_id: format!("{}@{offline_since}", gateway.id()),
+            held_by: None,
+            last_seen_online: None,
         }
     }
 
@@ -116,10 +80,13 @@ pub struct Progress {
     /// Snapshots this recovery took in earlier slices: volume ARN and snapshot id.
     #[serde(default)]
     pub snapshots: Vec<(String, String)>,
+    /// Clones this recovery created in earlier slices: source volume ARN and new volume ARN.
+    #[serde(default)]
+    pub clones: Vec<(String, String)>,
     /// Milliseconds spent in earlier slices.
     #[serde(default)]
     pub elapsed_ms: u64,
-    /// Whether this recovery disabled the gateway (and when).
+    /// When this recovery disabled the gateway (RFC 3339).
     #[serde(default)]
     pub disabled_at: Option<String>,
 }
@@ -141,29 +108,55 @@ pub struct RecoveryContinuation {
     pub started_at: String,
     #[serde(default)]
     pub outage_id: Option<String>,
+    /// The operator's approval, carried over so a later slice still may disable.
+    #[serde(default)]
+    pub approve_disable: bool,
+    #[serde(default)]
+    pub override_holds: Vec<String>,
+    #[serde(default)]
+    pub last_seen_online: Option<String>,
     #[serde(default)]
     pub progress: Progress,
 }
 
-/// Either message, by its `type`.
+/// Probe this gateway again at `dueAt`: its grace period ends then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Reprobe {
+    #[serde(rename = "type")]
+    pub message_type: String,
+    pub version: u32,
+    pub gateway_arn: String,
+    /// Epoch seconds.
+    pub due_at: i64,
+}
+
+impl Reprobe {
+    pub fn new(gateway: &GatewayArn, due_at: i64) -> Self {
+        Self { message_type: REPROBE.to_owned(), version: VERSION, gateway_arn: gateway.to_string(), due_at }
+    }
+}
+
+/// Any of the messages, by its `type`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     GatewayOffline(GatewayOffline),
     Continuation(RecoveryContinuation),
+    Reprobe(Reprobe),
 }
 
 impl Message {
     /// Reads a message, checking its type and version first.
     pub fn decode(value: &Value) -> Result<Self, DecodeError> {
         let Some(obj) = value.as_object() else {
-            return Err(DecodeError::new("message", format!("must be a JSON object, got {}", kind_of(value))));
+            return Err(DecodeError::new("message", format!("must be a JSON object, got {}", json_type(value))));
         };
         let version = match obj.get("version") {
             Some(v) => v.as_u64().ok_or_else(|| DecodeError::new("version", format!("must be a number, got {v}")))?,
             None => return Err(DecodeError::new("version", "missing field `version`")),
         };
         match obj.get("type").and_then(Value::as_str) {
-            Some(t @ (GATEWAY_OFFLINE | RECOVERY_CONTINUATION)) if version != u64::from(VERSION) => {
+            Some(t @ (GATEWAY_OFFLINE | RECOVERY_CONTINUATION | REPROBE)) if version != u64::from(VERSION) => {
                 Err(DecodeError::new(
                     "version",
                     format!("{t} version {version} is not supported; this function reads version {VERSION}"),
@@ -171,24 +164,26 @@ impl Message {
             }
             Some(GATEWAY_OFFLINE) => decode(value).map(Message::GatewayOffline),
             Some(RECOVERY_CONTINUATION) => decode(value).map(Message::Continuation),
+            Some(REPROBE) => decode(value).map(Message::Reprobe),
             Some(other) => Err(DecodeError::new(
                 "type",
-                format!("unknown message type `{other}`; expected {GATEWAY_OFFLINE} or {RECOVERY_CONTINUATION}"),
+                format!(
+                    "unknown message type `{other}`; expected {GATEWAY_OFFLINE}, {RECOVERY_CONTINUATION} or {REPROBE}"
+                ),
             )),
             None => Err(DecodeError::new("type", "missing field `type`")),
         }
     }
-}
 
-/// The JSON type of a value, for messages.
-pub fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+    /// The message as JSON text.
+    pub fn to_json(&self) -> String {
+        let v = match self {
+            Message::GatewayOffline(m) => serde_json::to_string(m),
+            Message::Continuation(m) => serde_json::to_string(m),
+            Message::Reprobe(m) => serde_json::to_string(m),
+        };
+        // Plain structs of strings and numbers always serialize.
+        v.unwrap_or_default()
     }
 }
 
@@ -214,7 +209,16 @@ mod tests {
         let v = serde_json::to_value(&m).unwrap();
         assert_eq!(v["type"], "GatewayOffline");
         assert_eq!(v["gatewayType"], "VTL");
+        assert!(v.get("heldBy").is_none(), "optional fields stay out of the message when unset");
         assert_eq!(Message::decode(&v).unwrap(), Message::GatewayOffline(m));
+    }
+
+    #[test]
+    fn a_reprobe_round_trips() {
+        let m = Message::Reprobe(Reprobe::new(&gw(), 1_795_601_700));
+        let v: Value = serde_json::from_str(&m.to_json()).unwrap();
+        assert_eq!(v["dueAt"], 1_795_601_700);
+        assert_eq!(Message::decode(&v).unwrap(), m);
     }
 
     #[test]
@@ -228,5 +232,8 @@ mod tests {
         assert_eq!(e.field, "gatewayArn", "{e}");
         let e = Message::decode(&json!({"type": "GatewayOffline", "version": 1})).unwrap_err();
         assert_eq!(e.field, "gatewayArn", "{e}");
+        let e = Message::decode(&json!({"type": "Reprobe", "version": 1, "gatewayArn": "x", "dueAt": 1, "x": 1}))
+            .unwrap_err();
+        assert_eq!(e.field, "x", "{e}");
     }
 }

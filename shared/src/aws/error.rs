@@ -1,25 +1,27 @@
 //! AWS errors, classified once, here. Everything above this module sees an [`AwsError`]
-//! with a [`ErrorKind`] and the AWS error code as a string (`ThrottlingException` is real
-//! but not in the Storage Gateway model, so codes are matched as strings where the SDK has
-//! no variant).
+//! with an [`ErrorKind`] and the AWS error code as a string: `ThrottlingException` is real
+//! but not in the Storage Gateway model, so codes are matched as strings, and every shape
+//! AWS may send is accepted (the code in `error.errorCode`, in `__type` only, or only in
+//! the message; `InternalServerError` with a 500 or a 400).
 
 use std::fmt;
 
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
-    /// The gateway is not connected (`GatewayNotConnected`).
+    /// The gateway is not connected (`GatewayNotConnected`, by code or by message).
     NotConnected,
-    /// The gateway, tape, volume or topic does not exist.
+    /// The gateway, tape, volume, topic, queue or table does not exist.
     NotFound,
-    /// Rate limited; worth another try later.
+    /// Rate limited: "not yet", never "failed", while the run has time.
     Throttled,
-    /// A 5xx, a timeout or a dropped connection; worth another try.
+    /// A 5xx, `InternalServerError` whatever its status, a timeout or a dropped
+    /// connection: worth another try.
     Transient,
+    /// The caller may not make this call (IAM, KMS key policy).
+    Denied,
     /// Anything else: trying again will not help.
     Permanent,
 }
@@ -37,6 +39,7 @@ impl fmt::Display for ErrorKind {
             Self::NotFound => "not found",
             Self::Throttled => "throttled",
             Self::Transient => "transient",
+            Self::Denied => "access denied",
             Self::Permanent => "permanent",
         })
     }
@@ -62,6 +65,17 @@ impl fmt::Display for AwsError {
     }
 }
 
+/// What an answer said, as the adapters read it.
+#[derive(Debug, Clone, Default)]
+pub struct Answer<'a> {
+    /// The exception (`__type`, SNS and SQS `Code`), without a namespace.
+    pub exception: Option<&'a str>,
+    /// Storage Gateway's `error.errorCode`, when the answer has one.
+    pub error_code: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub status: Option<u16>,
+}
+
 impl AwsError {
     pub fn code_is(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
@@ -71,119 +85,184 @@ impl AwsError {
     pub fn malformed(operation: &'static str, message: impl Into<String>) -> Self {
         Self { operation, kind: ErrorKind::Permanent, code: None, message: message.into() }
     }
+
+    /// An error with no answer behind it: a timeout, a refused or dropped connection.
+    pub fn no_answer(operation: &'static str, message: impl Into<String>) -> Self {
+        Self { operation, kind: ErrorKind::Transient, code: None, message: message.into() }
+    }
+
+    /// Classifies an answer: the one place a code, a message or a status becomes a kind.
+    pub fn classify(operation: &'static str, a: &Answer<'_>) -> Self {
+        let code = a.error_code.map(str::trim).filter(|c| !c.is_empty()).or(a.exception);
+        let message = a.message.unwrap_or("no message").to_owned();
+        Self { operation, kind: kind_of(code, a.exception, &message, a.status), code: code.map(str::to_owned), message }
+    }
+
+    /// A retrieval, clone or snapshot refused this way fails for every item of the run,
+    /// not just this one: the target gateway is gone, full, or cut off.
+    pub fn stops_the_run(&self) -> bool {
+        self.kind == ErrorKind::NotConnected
+            || self.kind == ErrorKind::Denied
+            || ["GatewayNotFound", "MaximumTapeCartridgeCountExceeded", "MaximumVolumeCountExceeded", "InvalidGateway"]
+                .iter()
+                .any(|c| self.code_is(c))
+    }
 }
 
-const THROTTLING_CODES: &[&str] = &[
+const THROTTLING: &[&str] = &[
     "ThrottlingException",
     "Throttling",
     "Throttled",
-    // SNS publishing to a KMS-encrypted topic, when KMS throttles it.
-    "KMSThrottling",
-    "KMSThrottlingException",
+    "ThrottledException",
     "TooManyRequestsException",
     "RequestLimitExceeded",
     "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceededException",
+    // SNS publishing to a KMS-encrypted topic, when KMS throttles it.
+    "KMSThrottling",
+    "KMSThrottlingException",
 ];
-const NOT_FOUND_CODES: &[&str] =
-    &["GatewayNotFound", "TapeCartridgeNotFound", "VolumeNotFound", "TargetNotFound", "SnapshotNotFound", "NotFound"];
-const TRANSIENT_CODES: &[&str] = &[
+const NOT_FOUND: &[&str] = &[
+    "GatewayNotFound",
+    "TapeCartridgeNotFound",
+    "VolumeNotFound",
+    "TargetNotFound",
+    "SnapshotNotFound",
+    "NotFound",
+    "NotFoundException",
+    "ResourceNotFoundException",
+    "QueueDoesNotExist",
+    "AWS.SimpleQueueService.NonExistentQueue",
+];
+const TRANSIENT: &[&str] = &[
     "InternalServerError",
     "InternalError",
+    "InternalFailure",
+    "InternalServerException",
     "ServiceUnavailable",
     "ServiceUnavailableError",
+    "ServiceUnavailableException",
     "RequestTimeout",
     "RequestTimeoutException",
     "GatewayInternalError",
     "GatewayProxyNetworkConnectionBusy",
+    "KMSInternalException",
+    "KMSUnavailableException",
+];
+const DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthorizationError",
+    "UnauthorizedOperation",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredTokenException",
+    "KMSAccessDenied",
+    "KMSAccessDeniedException",
+    "KMSDisabled",
+    "KMSInvalidState",
 ];
 
-/// Whether an error code means throttling (for retry classification too).
+/// Whether a code means throttling (the SDK's retry classification uses it too).
 pub fn is_throttling_code(code: &str) -> bool {
-    THROTTLING_CODES.contains(&code)
+    THROTTLING.contains(&code)
 }
 
-/// The one place an error code becomes a kind.
-pub fn kind_of(code: Option<&str>, status: Option<u16>) -> ErrorKind {
-    match code {
-        Some("GatewayNotConnected") => ErrorKind::NotConnected,
-        Some(c) if NOT_FOUND_CODES.contains(&c) => ErrorKind::NotFound,
-        Some(c) if THROTTLING_CODES.contains(&c) => ErrorKind::Throttled,
-        Some(c) if TRANSIENT_CODES.contains(&c) => ErrorKind::Transient,
-        _ if status == Some(429) => ErrorKind::Throttled,
-        _ if status.is_some_and(|s| s >= 500) => ErrorKind::Transient,
-        _ => ErrorKind::Permanent,
+/// Whether a code means a transient server-side failure, whatever its HTTP status.
+pub fn is_transient_code(code: &str) -> bool {
+    TRANSIENT.contains(&code)
+}
+
+/// AWS's wording when the gateway is unreachable, for answers that carry no `errorCode`.
+fn says_not_connected(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("gateway is not connected") || m.contains("gateway is offline") || m.contains("is not connected")
+}
+
+fn kind_of(code: Option<&str>, exception: Option<&str>, message: &str, status: Option<u16>) -> ErrorKind {
+    let any = |list: &[&str]| code.is_some_and(|c| list.contains(&c)) || exception.is_some_and(|e| list.contains(&e));
+    if code == Some("GatewayNotConnected") {
+        return ErrorKind::NotConnected;
     }
-}
-
-/// Classifies any SDK error. `service` turns a modeled service error into its most
-/// specific code and its message (for Storage Gateway, the `errorCode` inside
-/// `InvalidGatewayRequestException`).
-pub fn classify<E, R>(
-    operation: &'static str,
-    err: SdkError<E, R>,
-    service: impl FnOnce(E) -> (Option<String>, String),
-) -> AwsError
-where
-    E: std::error::Error + 'static,
-    R: HasStatus + fmt::Debug,
-{
-    let status = err.raw_response().map(HasStatus::status);
-    match err {
-        SdkError::ServiceError(ctx) => {
-            let (code, message) = service(ctx.into_err());
-            AwsError { operation, kind: kind_of(code.as_deref(), status), code, message }
-        }
-        // Timeouts, refused or dropped connections, unreadable answers: the SDK already
-        // retried them; the caller may try again later.
-        e @ (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)) => {
-            AwsError { operation, kind: ErrorKind::Transient, code: None, message: error_chain(&e) }
-        }
-        e => AwsError { operation, kind: ErrorKind::Permanent, code: None, message: error_chain(&e) },
+    if any(THROTTLING) || status == Some(429) {
+        return ErrorKind::Throttled;
     }
-}
-
-/// Code and message of a modeled error, from its metadata.
-pub fn metadata(e: &impl ProvideErrorMetadata) -> (Option<String>, String) {
-    (e.code().map(str::to_owned), e.message().unwrap_or("no message").to_owned())
-}
-
-/// The status of a raw HTTP answer, whatever the response type.
-pub trait HasStatus {
-    fn status(&self) -> u16;
-}
-
-impl HasStatus for aws_smithy_runtime_api::http::Response {
-    fn status(&self) -> u16 {
-        self.status().as_u16()
+    if any(TRANSIENT) {
+        return ErrorKind::Transient;
     }
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
+    if any(NOT_FOUND) {
+        return ErrorKind::NotFound;
     }
-    out
+    if any(DENIED) {
+        return ErrorKind::Denied;
+    }
+    // The code may be missing, or be the exception's generic name: the message says it.
+    if exception.is_none_or(|e| e == "InvalidGatewayRequestException") && says_not_connected(message) {
+        return ErrorKind::NotConnected;
+    }
+    if status.is_some_and(|s| s >= 500) {
+        return ErrorKind::Transient;
+    }
+    ErrorKind::Permanent
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn kind(exception: Option<&str>, error_code: Option<&str>, message: &str, status: u16) -> ErrorKind {
+        AwsError::classify("Op", &Answer { exception, error_code, message: Some(message), status: Some(status) }).kind
+    }
+
     #[test]
-    fn codes_map_to_kinds() {
-        assert_eq!(kind_of(Some("GatewayNotConnected"), Some(400)), ErrorKind::NotConnected);
-        assert_eq!(kind_of(Some("GatewayNotFound"), Some(400)), ErrorKind::NotFound);
-        assert_eq!(kind_of(Some("ThrottlingException"), Some(400)), ErrorKind::Throttled);
-        assert_eq!(kind_of(Some("Throttled"), Some(429)), ErrorKind::Throttled);
-        assert_eq!(kind_of(Some("KMSThrottling"), Some(400)), ErrorKind::Throttled);
-        assert_eq!(kind_of(Some("InternalError"), Some(500)), ErrorKind::Transient);
-        assert_eq!(kind_of(Some("Whatever"), Some(503)), ErrorKind::Transient);
-        assert_eq!(kind_of(Some("InvalidParameters"), Some(400)), ErrorKind::Permanent);
-        assert_eq!(kind_of(None, None), ErrorKind::Permanent);
-        assert!(ErrorKind::Throttled.retryable() && !ErrorKind::NotConnected.retryable());
+    fn every_shape_of_not_connected_is_not_connected() {
+        let igre = Some("InvalidGatewayRequestException");
+        assert_eq!(kind(igre, Some("GatewayNotConnected"), "x", 400), ErrorKind::NotConnected);
+        assert_eq!(kind(igre, None, "The specified gateway is not connected.", 400), ErrorKind::NotConnected);
+        assert_eq!(kind(None, None, "The specified gateway is not connected.", 400), ErrorKind::NotConnected);
+        assert_eq!(kind(igre, Some("GatewayNotConnected "), "x", 400), ErrorKind::NotConnected, "AWS pads some codes");
+        assert_eq!(kind(igre, Some("InvalidParameters"), "bad marker", 400), ErrorKind::Permanent);
+    }
+
+    #[test]
+    fn internal_server_error_is_transient_whatever_its_status() {
+        for status in [400, 500] {
+            assert_eq!(kind(Some("InternalServerError"), Some("InternalError"), "x", status), ErrorKind::Transient);
+            assert_eq!(kind(Some("InternalServerError"), None, "x", status), ErrorKind::Transient);
+        }
+        assert_eq!(kind(Some("Whatever"), None, "x", 503), ErrorKind::Transient);
+    }
+
+    #[test]
+    fn throttling_by_any_name_is_throttling() {
+        for code in ["ThrottlingException", "Throttled", "ProvisionedThroughputExceededException", "KMSThrottling"] {
+            assert_eq!(kind(Some(code), None, "Rate exceeded", 400), ErrorKind::Throttled, "{code}");
+        }
+        assert_eq!(kind(None, None, "slow down", 429), ErrorKind::Throttled);
+    }
+
+    #[test]
+    fn the_rest() {
+        assert_eq!(
+            kind(Some("InvalidGatewayRequestException"), Some("GatewayNotFound"), "x", 400),
+            ErrorKind::NotFound
+        );
+        assert_eq!(kind(Some("ResourceNotFoundException"), None, "no table", 400), ErrorKind::NotFound);
+        assert_eq!(kind(Some("AccessDeniedException"), None, "no", 400), ErrorKind::Denied);
+        assert_eq!(kind(Some("ValidationException"), None, "bad", 400), ErrorKind::Permanent);
+        assert!(ErrorKind::Throttled.retryable() && ErrorKind::Transient.retryable());
+        assert!(!ErrorKind::NotConnected.retryable() && !ErrorKind::Denied.retryable());
+    }
+
+    #[test]
+    fn errors_that_end_every_retrieval() {
+        let e = |code: &str| AwsError::classify("Op", &Answer { error_code: Some(code), ..Answer::default() });
+        assert!(e("MaximumTapeCartridgeCountExceeded").stops_the_run());
+        assert!(e("GatewayNotConnected").stops_the_run());
+        assert!(!e("InvalidParameters").stops_the_run());
+        assert!(!e("TapeCartridgeNotFound").stops_the_run());
     }
 }

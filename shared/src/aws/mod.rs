@@ -1,124 +1,85 @@
-//! The narrow ports the domain talks through, and their one SDK-backed implementation
-//! (`sdk`). The domain never sees an SDK type: only validated ARNs, the plain data of
-//! `model`, and classified [`AwsError`]s.
+//! The ports, implemented with the AWS SDK for Rust, and the one classifier of AWS errors.
+//! Clients are built once per process (cold start matters), from
+//! `aws_config::load_defaults`, so the standard environment (`AWS_REGION`,
+//! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_MAX_ATTEMPTS`, ...) works unchanged.
 
+mod clients;
+mod dynamodb;
 pub mod error;
-pub mod sdk;
+mod retry;
+mod sns;
+mod sqs;
+mod storage_gateway;
 
-use std::future::Future;
-
-use futures::stream::BoxStream;
-
+pub use clients::Clients;
+pub use dynamodb::DynamoLedger;
 pub use error::{AwsError, ErrorKind};
+pub use sns::SdkNotifier;
+pub use sqs::SdkQueue;
+pub use storage_gateway::SdkStorageGateway;
 
-use crate::arn::{GatewayArn, Taggable, TapeArn, TopicArn, VolumeArn};
-use crate::model::{GatewayDescription, GatewaySummary, Tags, Tape, TapeRecoveryPoint, VolumeRecoveryPoint};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-/// A stream of pages, as the SDK's paginators give them.
-pub type Pages<'a, T> = BoxStream<'a, Result<Vec<T>, AwsError>>;
+use error::Answer;
 
-/// The Storage Gateway calls this project makes, and no others.
-pub trait StorageGateway: Send + Sync {
-    /// `ListGateways`, every page.
-    fn list_gateways(&self) -> Pages<'_, GatewaySummary>;
-
-    /// `DescribeGatewayInformation`; answers `NotConnected` for an offline gateway.
-    fn describe_gateway(
-        &self,
-        gateway: &GatewayArn,
-    ) -> impl Future<Output = Result<GatewayDescription, AwsError>> + Send;
-
-    /// `ListTagsForResource`, every page.
-    fn list_tags(&self, resource: Taggable<'_>) -> impl Future<Output = Result<Tags, AwsError>> + Send;
-
-    /// `AddTagsToResource`.
-    fn add_tags(
-        &self,
-        resource: Taggable<'_>,
-        tags: &[(&str, String)],
-    ) -> impl Future<Output = Result<(), AwsError>> + Send;
-
-    /// `RemoveTagsFromResource`.
-    fn remove_tags(&self, resource: Taggable<'_>, keys: &[&str]) -> impl Future<Output = Result<(), AwsError>> + Send;
-
-    /// `DisableGateway`: irreversible.
-    fn disable_gateway(&self, gateway: &GatewayArn) -> impl Future<Output = Result<(), AwsError>> + Send;
-
-    /// `DescribeTapeRecoveryPoints`, every page from `from` (a marker a page gave; `None`:
-    /// the start), each page with the marker of the one after it.
-    fn tape_recovery_points(
-        &self,
-        gateway: &GatewayArn,
-        from: Option<String>,
-    ) -> BoxStream<'_, Result<RecoveryPointPage, AwsError>>;
-
-    /// `RetrieveTapeRecoveryPoint` of `tape` onto the gateway `to`.
-    fn retrieve_tape(&self, tape: &TapeArn, to: &GatewayArn) -> impl Future<Output = Result<(), AwsError>> + Send;
-
-    /// `DescribeTapes` of a gateway, every page.
-    fn gateway_tapes(&self, gateway: &GatewayArn) -> Pages<'_, Tape>;
-
-    /// `DescribeTapes` of a gateway, only the given tapes (those not on it are left out).
-    fn find_tapes(
-        &self,
-        gateway: &GatewayArn,
-        tapes: &[TapeArn],
-    ) -> impl Future<Output = Result<Vec<Tape>, AwsError>> + Send;
-
-    /// `ListVolumeRecoveryPoints` (cached volume gateways).
-    fn volume_recovery_points(
-        &self,
-        gateway: &GatewayArn,
-    ) -> impl Future<Output = Result<Vec<VolumeRecoveryPoint>, AwsError>> + Send;
-
-    /// `CreateSnapshotFromVolumeRecoveryPoint`; answers the snapshot id.
-    fn snapshot_volume(
-        &self,
-        volume: &VolumeArn,
-        description: &str,
-        tags: &[(&str, String)],
-    ) -> impl Future<Output = Result<String, AwsError>> + Send;
+/// The status of a raw HTTP answer.
+fn status_of<E>(err: &SdkError<E, aws_smithy_runtime_api::http::Response>) -> Option<u16> {
+    err.raw_response().map(|r| r.status().as_u16())
 }
 
-/// One page of tape recovery points, and where the next page starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecoveryPointPage {
-    pub points: Vec<TapeRecoveryPoint>,
-    pub next: Option<String>,
+/// Turns any SDK error into an [`AwsError`]. `error_code` reads a service's own error code
+/// out of a modeled error (Storage Gateway's `error.errorCode`); the exception name, the
+/// message and the status come from the answer itself.
+pub(crate) fn from_sdk<E>(
+    operation: &'static str,
+    err: SdkError<E, aws_smithy_runtime_api::http::Response>,
+    error_code: impl FnOnce(&E) -> Option<String>,
+) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = status_of(&err);
+    match err {
+        SdkError::ServiceError(ctx) => {
+            let e = ctx.err();
+            let code = error_code(e);
+            let answer = Answer { exception: e.code(), error_code: code.as_deref(), message: e.message(), status };
+            AwsError::classify(operation, &answer)
+        }
+        // Timeouts, refused or dropped connections, unreadable answers: the SDK already
+        // retried them; the run may try again later.
+        e @ (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)) => {
+            AwsError::no_answer(operation, error_chain(&e))
+        }
+        e => AwsError::malformed(operation, error_chain(&e)),
+    }
 }
 
-/// One SNS message.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Publication {
-    pub topic: TopicArn,
-    /// Under 100 characters, one line.
-    pub subject: Option<String>,
-    pub body: String,
-    /// String message attributes (for subscription filter policies).
-    pub attributes: Vec<(String, String)>,
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
-/// Publishing to SNS.
-pub trait Notifier: Send + Sync {
-    /// `Publish`; answers the message id.
-    fn publish(&self, message: &Publication) -> impl Future<Output = Result<String, AwsError>> + Send;
-}
-
-/// The time, so tests can move it.
-pub trait Clock: Send + Sync {
-    /// Epoch seconds.
-    fn now(&self) -> i64;
-}
-
-/// The machine's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or_default()
+/// Logs and drops an item AWS described with an ARN this project refuses: nothing is ever
+/// called with such an ARN.
+fn parsed<T>(
+    what: &'static str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, crate::arn::ArnError>,
+) -> Option<T> {
+    match value.map(parse) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            tracing::warn!(what, error = %e, "AWS described an item with an ARN this project refuses; it is left out");
+            None
+        }
+        None => None,
     }
 }

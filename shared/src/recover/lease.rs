@@ -1,195 +1,256 @@
-//! The lease: before a run changes anything, it writes a tag of its own on the failed
-//! gateway, `recovery:lease:<request id>` = `<recovery id> <start ms> <heartbeat s>`, and
-//! keeps its heartbeat fresh while it works. Tags have no compare-and-set, so every run
-//! writes its own key (none overwrites another's) and the earliest live lease wins:
+//! The lease on a gateway: one run works on it at a time. Taken with a conditional put
+//! (absent, or expired), renewed by a heartbeat that checks the record version number,
+//! released at the end, taken over once expired (the DynamoDB lock client's design).
+//! Two deliveries started in the same millisecond: exactly one put succeeds.
 //!
-//! - a run that finds an earlier live lease waits for that holder's next heartbeat: if it
-//!   comes, the holder is alive and this run ends as a duplicate (no work, no report); if
-//!   the holder stays silent for three heartbeats (a killed run), this run takes over;
-//! - at every heartbeat a run looks again, so two runs that missed each other at the start
-//!   (one's write was slow) overlap for one heartbeat at most: the later one stops starting
-//!   work, and the world-as-ledger checks keep even that overlap from retrieving a tape twice.
+//! A live lease held by another run is watched for up to one lease period: if its version
+//! moves, its holder is alive and this run is a duplicate; if it expires without moving (a
+//! killed run), this run takes it over.
 
 use std::future::Future;
-use std::sync::atomic::Ordering;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
-use super::report::Status;
-use super::run::{Ctx, Draft, Recovery, Stop};
-use crate::aws::{Clock, Notifier, StorageGateway};
-use crate::model::{Tags, tag};
+use tokio::time::Instant;
 
-/// A lease counts as dead when its heartbeat is this many heartbeats old.
-const STALE_AFTER_BEATS: i64 = 3;
+use crate::arn::GatewayArn;
+use crate::ledger::{self, Stored, gateway_pk};
+use crate::pacing::{Pacer, Retry};
+use crate::ports::{AwsError, Clock, Condition, Key, Ledger, Written};
+use crate::time::millis_i64;
 
+/// A lease with no heartbeat for this many heartbeats has expired.
+const EXPIRES_AFTER_BEATS: u32 = 3;
+
+/// What the lease needs from the outside world.
+pub struct LeaseDeps<'a, L, C> {
+    pub ledger: &'a L,
+    pub clock: &'a C,
+    /// The pacer of ledger calls (throttles are waited out).
+    pub pacer: &'a Pacer,
+}
+
+// References only: copyable whatever `L` and `C` are (a derive would ask them to be).
+impl<L, C> Clone for LeaseDeps<'_, L, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<L, C> Copy for LeaseDeps<'_, L, C> {}
+
+/// Whose lease, and for how long to try.
+#[derive(Debug, Clone)]
+pub struct LeaseRequest<'a> {
+    pub gateway: &'a GatewayArn,
+    /// The invocation (its request id).
+    pub owner: &'a str,
+    pub recovery_id: &'a str,
+    pub heartbeat: Duration,
+    /// Stop waiting for another holder at this time.
+    pub until: Instant,
+    /// Finishing calls (renewal, release) may go on until this time.
+    pub finish_by: Instant,
+}
+
+/// Who holds the lease when this run could not take it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Lease {
-    key: String,
-    recovery_id: String,
-    started_ms: u64,
-    heartbeat: i64,
+pub struct Holder {
+    pub owner: String,
+    pub recovery_id: String,
 }
 
-impl Lease {
-    fn parse(key: &str, v: &str) -> Option<Self> {
-        key.strip_prefix(tag::LEASE_PREFIX)?;
-        let mut parts = v.split(' ');
-        let (Some(recovery_id), Some(started), Some(hb), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return None;
-        };
-        Some(Self {
-            key: key.to_owned(),
-            recovery_id: recovery_id.to_owned(),
-            started_ms: started.parse().ok()?,
-            heartbeat: hb.parse().ok()?,
-        })
-    }
-
-    fn all(tags: &Tags) -> Vec<Self> {
-        tags.iter().filter_map(|(k, v)| Self::parse(k, v)).collect()
-    }
-
-    /// Whether this lease goes before `other`: the earlier start, then the key.
-    fn precedes(&self, other: &Lease) -> bool {
-        (self.started_ms, &self.key) < (other.started_ms, &other.key)
-    }
+/// How taking the lease went.
+pub enum Taken<'a, L, C> {
+    Ours(Lease<'a, L, C>),
+    /// A live run holds it.
+    HeldBy(Holder),
+    /// The budget ran out before the holder showed whether it is alive.
+    OutOfTime(Holder),
 }
 
-/// This run's lease key: the prefix and its request id, kept to the characters a tag key allows.
-pub(super) fn lease_key(request_id: &str) -> String {
-    let token: String = request_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect();
-    format!("{}{}", tag::LEASE_PREFIX, if token.is_empty() { "local" } else { &token })
+/// This run's lease: it owns its key, its record version and whether it was lost.
+pub struct Lease<'a, L, C> {
+    deps: LeaseDeps<'a, L, C>,
+    key: Key,
+    record: std::sync::Mutex<ledger::Lease>,
+    version: AtomicU64,
+    lost: AtomicBool,
+    heartbeat: Duration,
+    finish_by: Instant,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)).unwrap_or(0)
+fn holder(l: &ledger::Lease) -> Holder {
+    Holder { owner: l.owner.clone(), recovery_id: l.recovery_id.clone() }
 }
 
-impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
-    fn beat_secs(&self) -> i64 {
-        i64::try_from(self.config.lease_heartbeat.as_secs()).unwrap_or(i64::MAX).max(1)
+impl<'a, L: Ledger, C: Clock> Lease<'a, L, C> {
+    /// The ledger key of a gateway's lease.
+    pub fn key_of(gateway: &GatewayArn) -> Key {
+        Key::new(gateway_pk(gateway), "lease")
     }
 
-    fn stale(&self, l: &Lease) -> bool {
-        self.clock.now() - l.heartbeat >= STALE_AFTER_BEATS * self.beat_secs()
+    fn period(heartbeat: Duration) -> Duration {
+        heartbeat * EXPIRES_AFTER_BEATS
     }
 
-    async fn write_lease(&self, ctx: &Ctx<'_>, started_ms: u64) -> Result<(), Stop> {
-        let value = format!("{} {started_ms} {}", ctx.recovery_id, self.clock.now());
-        self.gateway
-            .add_tags((&ctx.req.failed).into(), &[(ctx.lease_key.as_str(), value)])
-            .await
-            .map_err(|e| Stop::Failed("could not write the lease", e))
+    async fn read(
+        deps: &LeaseDeps<'a, L, C>,
+        key: &Key,
+        until: Instant,
+    ) -> Result<Option<Stored<ledger::Lease>>, AwsError> {
+        deps.pacer.call(Retry::Idempotent, until, || ledger::load(deps.ledger, key)).await
     }
 
-    async fn read_tags(&self, ctx: &Ctx<'_>) -> Result<Tags, Stop> {
-        self.gateway.list_tags((&ctx.req.failed).into()).await.map_err(|e| Stop::Failed("could not read the leases", e))
-    }
-
-    async fn read_leases(&self, ctx: &Ctx<'_>) -> Result<Vec<Lease>, Stop> {
-        Ok(Lease::all(&self.read_tags(ctx).await?))
-    }
-
-    /// The earliest live lease that goes before ours, if any.
-    fn holder(&self, ctx: &Ctx<'_>, leases: &[Lease]) -> Option<Lease> {
-        let mine = leases.iter().find(|l| l.key == ctx.lease_key)?;
-        leases
-            .iter()
-            .filter(|l| l.key != ctx.lease_key && !self.stale(l) && l.precedes(mine))
-            .min_by(|a, b| (a.started_ms, &a.key).cmp(&(b.started_ms, &b.key)))
-            .cloned()
-    }
-
-    fn duplicate(holder: &Lease) -> Stop {
-        Stop::Ended(
-            Status::Duplicate,
-            format!(
-                "recovery {} (lease {}) is already working on this gateway; this invocation leaves the work to it",
-                holder.recovery_id, holder.key
-            ),
-        )
-    }
-
-    /// Takes the lease, or ends the run as a duplicate if a live run holds an earlier one.
-    /// Answers the gateway's tags as they are once the lease is taken.
-    pub(super) async fn acquire_lease(&self, ctx: &Ctx<'_>) -> Result<Tags, Stop> {
-        let started_ms = now_ms();
-        ctx.lease_started_ms.store(started_ms, Ordering::SeqCst);
-        self.write_lease(ctx, started_ms).await?;
-        let mut watched: Option<Lease> = None;
+    /// Takes the lease, or says who holds it.
+    pub async fn take(deps: LeaseDeps<'a, L, C>, req: &LeaseRequest<'_>) -> Result<Taken<'a, L, C>, AwsError> {
+        let key = Self::key_of(req.gateway);
+        let period = Self::period(req.heartbeat);
+        // The version the holder's lease had when this run first saw it.
+        let mut watching: Option<u64> = None;
         loop {
-            let tags = self.read_tags(ctx).await?;
-            let leases = Lease::all(&tags);
-            let Some(holder) = self.holder(ctx, &leases) else {
-                if watched.is_some() {
-                    // We waited out a silent holder: tell the others we are alive now.
-                    self.write_lease(ctx, started_ms).await?;
-                }
-                return Ok(tags);
+            let now = deps.clock.now_ms();
+            let current = Self::read(&deps, &key, req.until).await?;
+            let record = ledger::Lease {
+                owner: req.owner.to_owned(),
+                recovery_id: req.recovery_id.to_owned(),
+                acquired_at: now,
+                renewed_at: now,
+                lease_until: now + millis_i64(period),
             };
-            match &watched {
-                Some(w) if w.key == holder.key && holder.heartbeat != w.heartbeat => {
-                    // Its heartbeat came: the holder is alive. Leave the work to it.
-                    self.release_lease(ctx).await;
-                    return Err(Self::duplicate(&holder));
+            let (condition, version) = match &current {
+                None => (Condition::Absent, 1),
+                // Our own (Lambda retries an invocation with its request id), or expired.
+                Some(s) if s.value.owner == req.owner || s.value.lease_until < now => {
+                    (Condition::Version(s.version), s.version + 1)
                 }
-                Some(w) if w.key == holder.key => {}
-                _ => {
-                    tracing::info!(
-                        holder = holder.key,
-                        recovery = holder.recovery_id,
-                        "an earlier lease is held; waiting for its heartbeat"
-                    );
-                    watched = Some(holder);
+                Some(s) => {
+                    match watching {
+                        // Its heartbeat came (or another run took it): the holder is alive.
+                        Some(seen) if seen != s.version => return Ok(Taken::HeldBy(holder(&s.value))),
+                        Some(_) => {}
+                        None => {
+                            tracing::info!(
+                                holder = s.value.owner,
+                                recovery = s.value.recovery_id,
+                                "the lease is held; watching its heartbeat"
+                            );
+                            watching = Some(s.version);
+                        }
+                    }
+                    // Wake just after the holder's next heartbeat, or at its expiry, whichever
+                    // is first.
+                    let to_expiry = Duration::from_millis(u64::try_from(s.value.lease_until - now).unwrap_or(0) + 10);
+                    let wait = to_expiry.min(req.heartbeat + req.heartbeat / 5);
+                    if Instant::now() + wait >= req.until {
+                        return Ok(Taken::OutOfTime(holder(&s.value)));
+                    }
+                    tokio::time::sleep(wait).await;
+                    continue;
                 }
+            };
+            let written = deps
+                .pacer
+                .call(Retry::Throttles, req.until, || {
+                    ledger::write(deps.ledger, &key, &record, version, &condition, None)
+                })
+                .await?;
+            match written {
+                Written::Done => {
+                    return Ok(Taken::Ours(Lease {
+                        deps,
+                        key,
+                        record: std::sync::Mutex::new(record),
+                        version: AtomicU64::new(version),
+                        lost: AtomicBool::new(false),
+                        heartbeat: req.heartbeat,
+                        finish_by: req.finish_by,
+                    }));
+                }
+                // Someone wrote in between: read again and decide again.
+                Written::Conflict => continue,
             }
-            tokio::time::sleep(self.config.lease_heartbeat).await;
-            // Ours must not look dead while we wait.
-            self.write_lease(ctx, started_ms).await?;
         }
     }
 
-    /// Runs `work` while refreshing the lease every `LEASE_HEARTBEAT_SECONDS`, and looking
-    /// at the others': if an earlier live lease shows up, the run stops starting work.
-    pub(super) async fn with_heartbeat(&self, ctx: &Ctx<'_>, work: impl Future<Output = Draft>) -> Draft {
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+
+    /// Another run took the lease over (this one stalled past its expiry): stop starting work.
+    pub fn lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ledger::Lease> {
+        self.record.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// One heartbeat: renews the lease if it is still ours.
+    pub async fn renew(&self) -> Result<(), AwsError> {
+        let now = self.deps.clock.now_ms();
+        let record = {
+            let mut r = self.lock();
+            r.renewed_at = now;
+            r.lease_until = now + millis_i64(Self::period(self.heartbeat));
+            r.clone()
+        };
+        let v = self.version.load(Ordering::SeqCst);
+        let condition = Condition::Version(v);
+        let written = self
+            .deps
+            .pacer
+            .call(Retry::Throttles, self.finish_by, || {
+                ledger::write(self.deps.ledger, &self.key, &record, v + 1, &condition, None)
+            })
+            .await?;
+        match written {
+            Written::Done => self.version.store(v + 1, Ordering::SeqCst),
+            Written::Conflict => {
+                tracing::warn!(lease = self.key.pk, "the lease was taken over; this run stops starting work");
+                self.lost.store(true, Ordering::SeqCst);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `work` while renewing the lease every heartbeat.
+    pub async fn keep<T>(&self, work: impl Future<Output = T>) -> T {
         let beat = async {
-            // The start written when the lease was taken: the run's place in the order.
-            let started_ms = ctx.lease_started_ms.load(Ordering::SeqCst);
-            let mut every = tokio::time::interval(self.config.lease_heartbeat);
+            let mut every = tokio::time::interval(self.heartbeat);
             every.tick().await;
             loop {
                 every.tick().await;
-                if let Err(Stop::Failed(_, e)) = self.write_lease(ctx, started_ms).await {
-                    tracing::warn!(error = %e, "could not refresh the lease");
+                if self.lost() {
+                    // Nothing to renew; wait for the work to notice and stop.
+                    std::future::pending::<()>().await;
                 }
-                if let Ok(leases) = self.read_leases(ctx).await {
-                    if let Some(holder) = self.holder(ctx, &leases) {
-                        tracing::warn!(
-                            holder = holder.key,
-                            "an earlier run holds the lease; this run stops starting work"
-                        );
-                        ctx.lease_lost.store(true, Ordering::SeqCst);
-                    }
+                if let Err(e) = self.renew().await {
+                    tracing::warn!(error = %e, "could not renew the lease; trying again at the next heartbeat");
                 }
             }
         };
         tokio::select! {
-            d = work => d,
+            out = work => out,
             never = beat => never,
         }
     }
 
-    /// Gives this run's lease back, and clears leases long dead (killed runs).
-    pub(super) async fn release_lease(&self, ctx: &Ctx<'_>) {
-        let mut keys = vec![ctx.lease_key.clone()];
-        if let Ok(leases) = self.read_leases(ctx).await {
-            keys.extend(leases.into_iter().filter(|l| l.key != ctx.lease_key && self.stale(l)).map(|l| l.key));
+    /// Gives the lease back (unless it was lost: then it is not ours to delete).
+    pub async fn release(&self) {
+        if self.lost() {
+            return;
         }
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        if let Err(e) = self.gateway.remove_tags((&ctx.req.failed).into(), &keys).await {
-            tracing::warn!(error = %e, "could not give the lease back; it goes stale on its own");
+        let condition = Condition::Version(self.version.load(Ordering::SeqCst));
+        let r = self
+            .deps
+            .pacer
+            .call(Retry::Idempotent, self.finish_by, || self.deps.ledger.delete(&self.key, &condition))
+            .await;
+        match r {
+            Ok(Written::Done) => {}
+            Ok(Written::Conflict) => tracing::warn!("the lease changed hands before it was released"),
+            Err(e) => tracing::warn!(error = %e, "could not give the lease back; it expires on its own"),
         }
     }
 }
@@ -197,27 +258,87 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::memory::{ManualClock, MemoryLedger};
 
-    #[test]
-    fn leases_read_back_and_order_by_start_then_key() {
-        let a = Lease::parse("recovery:lease:aaa", "sgw-1-20261125T100000Z 1000 1795600800").unwrap();
-        let b = Lease::parse("recovery:lease:bbb", "sgw-1-20261125T100000Z 1000 1795600801").unwrap();
-        let c = Lease::parse("recovery:lease:ccc", "x 999 1").unwrap();
-        assert!(a.precedes(&b) && !b.precedes(&a));
-        assert!(c.precedes(&a));
-        assert_eq!(Lease::parse("recovery:lease:x", "garbage"), None);
-        assert_eq!(Lease::parse("recovery:state", "a 1 2"), None);
-        assert_eq!(Lease::parse("recovery:lease:x", "a 1 2 3"), None);
+    const T0: i64 = 1_795_600_800;
+
+    fn gw() -> GatewayArn {
+        GatewayArn::parse("t", "arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B").unwrap()
     }
 
-    #[test]
-    fn lease_keys_are_valid_tag_keys() {
-        assert_eq!(
-            lease_key("8f1e2a3b-0000-4000-8000-000000000001"),
-            "recovery:lease:8f1e2a3b-0000-4000-8000-000000000001"
-        );
-        assert_eq!(lease_key("a/b c"), "recovery:lease:abc");
-        assert_eq!(lease_key(""), "recovery:lease:local");
-        assert!(lease_key(&"x".repeat(500)).len() <= 128);
+    fn request<'a>(gateway: &'a GatewayArn, owner: &'a str) -> LeaseRequest<'a> {
+        LeaseRequest {
+            gateway,
+            owner,
+            recovery_id: "r1",
+            heartbeat: Duration::from_secs(5),
+            until: Instant::now() + Duration::from_secs(60),
+            finish_by: Instant::now() + Duration::from_secs(120),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_duplicate_sees_the_holders_heartbeat_and_leaves_the_work_to_it() {
+        let (ledger, clock, pacer) = (MemoryLedger::default(), ManualClock::at(T0), Pacer::fixed(8));
+        let deps = LeaseDeps { ledger: &ledger, clock: &clock, pacer: &pacer };
+        let g = gw();
+        let Ok(Taken::Ours(holder)) = Lease::take(deps, &request(&g, "first")).await else { panic!() };
+        let started = Instant::now();
+        let second = async {
+            let r = Lease::take(deps, &request(&g, "second")).await;
+            (r, started.elapsed())
+        };
+        let (_, (second, waited)) = tokio::join!(holder.keep(tokio::time::sleep(Duration::from_secs(30))), second);
+        assert!(matches!(second, Ok(Taken::HeldBy(Holder { ref owner, .. })) if owner == "first"));
+        assert!(waited <= Duration::from_secs(6), "it waited one heartbeat, not the whole lease: {waited:?}");
+        holder.release().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn exactly_one_of_many_simultaneous_takers_gets_the_lease() {
+        let (ledger, clock, pacer) = (MemoryLedger::default(), ManualClock::at(T0), Pacer::fixed(64));
+        let deps = LeaseDeps { ledger: &ledger, clock: &clock, pacer: &pacer };
+        let g = gw();
+        let owners: Vec<String> = (0..20).map(|i| format!("req-{i}")).collect();
+        let takes = owners.iter().map(|o| {
+            let mut r = request(&g, o);
+            r.until = Instant::now() + Duration::from_secs(1);
+            async move { Lease::take(deps, &r).await }
+        });
+        let results = futures::future::join_all(takes).await;
+        let ours = results.iter().filter(|r| matches!(r, Ok(Taken::Ours(_)))).count();
+        assert_eq!(ours, 1, "one lease for twenty deliveries");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dead_holders_lease_is_taken_over_once_it_expires() {
+        let (ledger, clock, pacer) = (MemoryLedger::default(), ManualClock::at(T0), Pacer::fixed(8));
+        let deps = LeaseDeps { ledger: &ledger, clock: &clock, pacer: &pacer };
+        let g = gw();
+        let Ok(Taken::Ours(dead)) = Lease::take(deps, &request(&g, "killed")).await else { panic!() };
+        std::mem::forget(dead); // killed: no heartbeat, no release
+        let started = Instant::now();
+        let Ok(Taken::Ours(next)) = Lease::take(deps, &request(&g, "rerun")).await else { panic!("not taken over") };
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_secs(14) && waited <= Duration::from_secs(16), "{waited:?}");
+        // The dead run, waking up, finds its lease gone.
+        assert_eq!(ledger.items()[0].body["owner"], "rerun");
+        next.release().await;
+        assert!(ledger.items().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_run_that_stalls_past_expiry_loses_its_lease_and_knows_it() {
+        let (ledger, clock, pacer) = (MemoryLedger::default(), ManualClock::at(T0), Pacer::fixed(8));
+        let deps = LeaseDeps { ledger: &ledger, clock: &clock, pacer: &pacer };
+        let g = gw();
+        let Ok(Taken::Ours(slow)) = Lease::take(deps, &request(&g, "slow")).await else { panic!() };
+        tokio::time::sleep(Duration::from_secs(16)).await;
+        let Ok(Taken::Ours(other)) = Lease::take(deps, &request(&g, "other")).await else { panic!() };
+        slow.renew().await.unwrap();
+        assert!(slow.lost());
+        slow.release().await;
+        assert_eq!(ledger.items().len(), 1, "the loser does not delete the winner's lease");
+        other.release().await;
     }
 }

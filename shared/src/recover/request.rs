@@ -3,7 +3,8 @@
 //! - an SNS event (`aws_lambda_events::sns::SnsEvent`) carrying a `GatewayOffline` or a
 //!   `RecoveryContinuation` message;
 //! - a direct invocation `{"failedGatewayArn": "...", "standbyGatewayArn": "...",
-//!   "dryRun": false, "approveDisable": false}` (only `failedGatewayArn` required);
+//!   "dryRun": false, "approveDisable": false, "overrideHolds": [], "operator": "..."}`
+//!   (only `failedGatewayArn` required);
 //! - one of the two messages itself (handy when replaying).
 //!
 //! Every ARN is validated here, before any AWS call; anything else is refused with an
@@ -14,7 +15,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::arn::GatewayArn;
-use crate::handoff::{DecodeError, GatewayOffline, Message, RecoveryContinuation, decode, kind_of};
+use crate::decode::{DecodeError, decode, json_type};
+use crate::handoff::{GatewayOffline, Message, RecoveryContinuation};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -26,12 +28,26 @@ pub enum Source {
     Continuation(RecoveryContinuation),
 }
 
+/// An operator's say over the irreversible step.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Approval {
+    /// `"approveDisable": true`.
+    pub disable: bool,
+    /// `"overrideHolds": [...]`: the correlated-outage holds the operator has looked at
+    /// and overrides, by id. An approval given before a hold existed cannot pass it.
+    pub override_holds: Vec<String>,
+    /// Who approved (for the audit record).
+    pub operator: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecoveryRequest {
     pub failed: GatewayArn,
+    /// The standby named by the request (a tape gateway for a tape gateway, a cached volume
+    /// gateway for a cached volume gateway).
     pub standby: Option<GatewayArn>,
     pub dry_run: bool,
-    pub approve_disable: bool,
+    pub approval: Approval,
     pub source: Source,
 }
 
@@ -45,6 +61,10 @@ struct DirectInvocation {
     dry_run: bool,
     #[serde(default)]
     approve_disable: bool,
+    #[serde(default)]
+    override_holds: Vec<String>,
+    #[serde(default)]
+    operator: Option<String>,
 }
 
 const EXPECTED: &str = "expected an SNS event carrying a GatewayOffline or RecoveryContinuation message, \
@@ -53,7 +73,7 @@ a GatewayOffline or RecoveryContinuation message, or {\"failedGatewayArn\": \"ar
 /// Decodes an invocation into requests (an SNS event may carry more than one record).
 pub fn decode_event(event: &Value) -> Result<Vec<RecoveryRequest>, DecodeError> {
     let Some(obj) = event.as_object() else {
-        return Err(DecodeError::new("event", format!("must be a JSON object, got {}; {EXPECTED}", kind_of(event))));
+        return Err(DecodeError::new("event", format!("must be a JSON object, got {}; {EXPECTED}", json_type(event))));
     };
     if obj.contains_key("Records") {
         let sns: SnsEvent = decode(event)?;
@@ -77,11 +97,18 @@ pub fn decode_event(event: &Value) -> Result<Vec<RecoveryRequest>, DecodeError> 
     }
     if obj.contains_key("failedGatewayArn") {
         let d: DirectInvocation = decode(event)?;
+        if let Some((i, bad)) = d.override_holds.iter().enumerate().find(|(_, h)| h.trim().is_empty() || h.len() > 1024)
+        {
+            return Err(DecodeError::new(format!("overrideHolds[{i}]"), format!("`{bad}` is not a hold id")));
+        }
+        if d.operator.as_deref().is_some_and(|o| o.trim().is_empty() || o.len() > 200) {
+            return Err(DecodeError::new("operator", "must name who approves, in 1 to 200 characters"));
+        }
         return Ok(vec![RecoveryRequest {
             failed: GatewayArn::parse("failedGatewayArn", &d.failed_gateway_arn)?,
             standby: d.standby_gateway_arn.map(|s| GatewayArn::parse("standbyGatewayArn", &s)).transpose()?,
             dry_run: d.dry_run,
-            approve_disable: d.approve_disable,
+            approval: Approval { disable: d.approve_disable, override_holds: d.override_holds, operator: d.operator },
             source: Source::Direct,
         }]);
     }
@@ -95,16 +122,19 @@ fn from_message(v: &Value) -> Result<RecoveryRequest, DecodeError> {
             failed: m.gateway()?,
             standby: None,
             dry_run: false,
-            approve_disable: false,
+            approval: Approval::default(),
             source: Source::Handoff(m),
         }),
         Message::Continuation(c) => Ok(RecoveryRequest {
             failed: GatewayArn::parse("failedGatewayArn", &c.failed_gateway_arn)?,
             standby: c.standby_gateway_arn.as_deref().map(|s| GatewayArn::parse("standbyGatewayArn", s)).transpose()?,
             dry_run: false,
-            approve_disable: false,
+            approval: Approval { disable: c.approve_disable, override_holds: c.override_holds.clone(), operator: None },
             source: Source::Continuation(c),
         }),
+        Message::Reprobe(_) => {
+            Err(DecodeError::new("type", "a Reprobe message is for gateway-monitor, not recover-gateway"))
+        }
     }
 }
 
@@ -119,8 +149,14 @@ mod tests {
     fn a_direct_invocation_needs_only_the_failed_gateway() {
         let r = decode_event(&json!({"failedGatewayArn": GW})).unwrap();
         assert_eq!(r[0].failed.id(), "sgw-12A3456B");
-        assert!(!r[0].dry_run && !r[0].approve_disable && r[0].standby.is_none());
+        assert!(!r[0].dry_run && r[0].approval == Approval::default() && r[0].standby.is_none());
         assert_eq!(r[0].source, Source::Direct);
+        let r = decode_event(
+            &json!({"failedGatewayArn": GW, "approveDisable": true, "overrideHolds": ["hold-1"], "operator": "jane"}),
+        )
+        .unwrap();
+        assert_eq!(r[0].approval.override_holds, ["hold-1"]);
+        assert_eq!(r[0].approval.operator.as_deref(), Some("jane"));
     }
 
     #[test]
@@ -133,8 +169,12 @@ mod tests {
             (json!({"failedGatewayArn": GW, "standbyGatewayArn": "nope"}), "standbyGatewayArn"),
             (json!({"failedGatewayArn": GW, "approveDisabel": true}), "approveDisabel"),
             (json!({"failedGatewayArn": GW, "dryRun": "yes"}), "dryRun"),
+            (json!({"failedGatewayArn": GW, "overrideHolds": [""]}), "overrideHolds[0]"),
+            (json!({"failedGatewayArn": GW, "overrideHolds": "all"}), "overrideHolds"),
+            (json!({"failedGatewayArn": GW, "operator": " "}), "operator"),
             (json!({"Records": []}), "Records"),
             (json!({"Records": [{"EventSource": "aws:sns"}]}), "Records[0]"),
+            (json!({"type": "Reprobe", "version": 1, "gatewayArn": GW, "dueAt": 1}), "type"),
         ];
         for (event, field) in cases {
             let e = decode_event(&event).unwrap_err();

@@ -1,55 +1,107 @@
-//! One run of `recover-gateway`: confirm the failure, check the standby, pass the
-//! `DisableGateway` interlock, take the lease, retrieve every tape (or snapshot every
-//! volume) with bounded concurrency, stop before the deadline and hand over to the next
-//! invocation, report.
-//!
-//! Reruns are safe by construction: the world is the ledger. A tape on the standby is
-//! never retrieved again, a volume tagged with the snapshot of its recovery point is never
-//! snapshotted again, and a call whose answer was lost is checked against the world. The
-//! lease (a tag on the failed gateway) keeps a duplicate delivery from doing the same work
-//! at the same time.
+//! One run of `recover-gateway`, from the request to the report. Reruns are safe by
+//! construction: the standby says which tapes are there, the ledger says which calls may
+//! have been made (markers written before the call), the lease keeps a duplicate delivery
+//! from doing the same work at the same time, and the outage item says a recovery is done.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
 
-use futures::{StreamExt, TryStreamExt};
+use serde_json::Value;
+use tokio::time::Instant;
 
-use super::report::{Counts, DisableRecord, GatewayRef, ItemResult, Outcome, RecoveryReport, Status};
+use super::conclude::{Conclusion, Ending};
+use super::lease::{Lease, LeaseDeps, LeaseRequest, Taken};
+use super::observe::{Verdict, verdict};
+use super::report::{
+    Counts, DisableRecord, GatewayRef, HoldRef, ItemResult, LedgerRefs, RecoveryReport, Status, recovery_objectives,
+};
 use super::request::{RecoveryRequest, Source};
-use super::tapes::{Listing, Prefetched};
-use crate::arn::{GatewayArn, TopicArn};
-use crate::aws::{AwsError, Clock, ErrorKind, Notifier, Pages, Publication, StorageGateway};
 use crate::config::RecoverConfig;
 use crate::deadline::Budget;
-use crate::handoff::{Progress, RECOVERY_CONTINUATION, RecoveryContinuation, VERSION};
-use crate::model::{GatewayKind, GatewaySummary, Tags, tag};
-use crate::time::rfc3339;
+use crate::handoff::{Message, Progress, RECOVERY_CONTINUATION, RecoveryContinuation, VERSION};
+use crate::ledger::{self, Hold, Outage, OutageStatus, RunRecord, gateway_pk};
+use crate::model::GatewayKind;
+use crate::pacing::{Pacer, Retry};
+use crate::ports::{AwsError, Clock, ErrorKind, Key, Ledger, Notifier, Publication, StorageGateway};
+use crate::time::{millis, parse_rfc3339, rfc3339, rfc3339_ms};
 
 /// What a recovery needs from the outside world.
-pub struct Recovery<'a, G, N, C> {
+pub struct Recovery<'a, G, N, L, C> {
     pub gateway: &'a G,
     pub notifier: &'a N,
+    pub ledger: &'a L,
     pub clock: &'a C,
     pub config: &'a RecoverConfig,
 }
 
+/// Who this run is.
+#[derive(Debug, Clone)]
+pub(super) struct Identity {
+    pub recovery_id: String,
+    pub request_id: String,
+    pub slice: u32,
+    /// When the recovery (its first slice) started, epoch ms.
+    pub started_at_ms: i64,
+    pub outage_id: Option<String>,
+    /// When the gateway failed (first seen offline), epoch s, if known.
+    pub failure_at: Option<i64>,
+    /// When it was last seen online, epoch s, if known.
+    pub last_seen_online: Option<i64>,
+}
+
+impl Identity {
+    fn of(req: &RecoveryRequest, request_id: &str, now_ms: i64) -> Self {
+        let fresh = |outage: Option<String>, failure_at: Option<i64>, last_seen_online: Option<i64>| Identity {
+            recovery_id: format!("{}-{}", req.failed.id(), rfc3339_ms(now_ms).replace([':', '-'], "")),
+            request_id: request_id.to_owned(),
+            slice: 1,
+            started_at_ms: now_ms,
+            outage_id: outage,
+            failure_at,
+            last_seen_online,
+        };
+        match &req.source {
+            Source::Continuation(c) => Identity {
+                recovery_id: c.recovery_id.clone(),
+                request_id: request_id.to_owned(),
+                slice: c.slice,
+                started_at_ms: parse_rfc3339(&c.started_at).map_or(now_ms, |s| s * 1000),
+                outage_id: c.outage_id.clone(),
+                failure_at: c.outage_id.as_deref().and_then(|o| o.split_once('@')).and_then(|(_, t)| parse_rfc3339(t)),
+                last_seen_online: c.last_seen_online.as_deref().and_then(parse_rfc3339),
+            },
+            Source::Handoff(m) => fresh(
+                Some(m.outage_id.clone()),
+                parse_rfc3339(&m.offline_since),
+                m.last_seen_online.as_deref().and_then(parse_rfc3339),
+            ),
+            Source::Direct => fresh(None, None, None),
+        }
+    }
+}
+
 /// The parts of a report decided along the way.
+#[derive(Debug, Clone)]
 pub(super) struct Draft {
     pub status: Status,
     pub summary: String,
     pub retryable: bool,
     pub failed_ref: GatewayRef,
-    pub standby: Option<GatewayArn>,
+    pub standby_ref: Option<GatewayRef>,
     pub disable: Option<DisableRecord>,
-    pub approval: Option<serde_json::Value>,
+    pub holds: Vec<HoldRef>,
+    pub approval: Option<Value>,
     pub tapes: Vec<ItemResult>,
     pub volumes: Vec<ItemResult>,
-    /// Progress to carry into a continuation.
     pub progress: Progress,
-    /// Whether this run holds the lease (and must release it).
-    pub leased: bool,
-    /// Whether every recovery point was listed (so the counts are the whole gateway's).
     pub listing_complete: bool,
+    pub next_steps: Vec<String>,
+    /// When the last item reached the standby, epoch s.
+    pub last_item_at: Option<i64>,
+    /// Per barcode, the last write the ledger's inventory knows of (epoch s).
+    pub last_writes: HashMap<String, i64>,
+    /// When the gateway failed and was last seen online (epoch s), for the objectives.
+    pub failure_at: Option<i64>,
+    pub last_seen_online: Option<i64>,
 }
 
 impl Draft {
@@ -65,11 +117,25 @@ impl Draft {
         d.retryable = retryable;
         d
     }
+
+    /// Ends the run, unless the error is a throttle or a transient failure that lasted
+    /// until the budget ran out: that is "not yet", and the next slice goes on.
+    pub fn not_yet_or_error(self, what: &str, e: &AwsError) -> Self {
+        let mut d = if e.kind == ErrorKind::Throttled {
+            self.end(Status::Continued, format!("{what}: throttled until the run ran out of time ({e}); continuing"))
+        } else {
+            self.error(what, e)
+        };
+        d.retryable = e.kind.retryable();
+        d
+    }
 }
 
 /// Why a step ended the run early.
 pub(super) enum Stop {
     Ended(Status, String),
+    /// A check failed before any change; it may pass later by itself if `retryable`.
+    Refused(super::standby::Unusable),
     Failed(&'static str, AwsError),
 }
 
@@ -77,436 +143,343 @@ impl Stop {
     pub fn apply(self, d: Draft) -> Draft {
         match self {
             Stop::Ended(status, why) => d.end(status, why),
-            Stop::Failed(what, e) => d.error(what, &e),
+            Stop::Refused(u) => {
+                let mut d = d.end(Status::Refused, u.why);
+                d.retryable = u.retryable;
+                d
+            }
+            Stop::Failed(what, e) => d.not_yet_or_error(what, &e),
         }
     }
 }
 
-/// What every step of a run knows.
-pub(super) struct Ctx<'a> {
-    pub req: &'a RecoveryRequest,
-    pub request_id: &'a str,
-    pub budget: &'a Budget,
-    pub recovery_id: &'a str,
-    pub slice: u32,
-    pub started_at: &'a str,
+/// A run in progress: who it is, its budget, its pacers.
+pub(super) struct Run<'r, G, N, L, C> {
+    pub rec: &'r Recovery<'r, G, N, L, C>,
+    pub req: &'r RecoveryRequest,
+    pub id: Identity,
+    pub budget: Budget,
+    /// Storage Gateway calls: an adaptive window under `MAX_CONCURRENCY`.
+    pub sgw: Pacer,
+    /// Ledger and SNS calls: their own window, throttles waited out too.
+    pub aux: Pacer,
     pub started: Instant,
-    pub outage: Option<&'a str>,
-    pub tags: &'a Tags,
-    pub already_disabled: bool,
-    /// When the gateway answered this run that it is offline.
-    pub confirmed_at: Instant,
-    /// This run's lease tag key.
-    pub lease_key: String,
-    /// Set when an earlier run turns out to hold the lease: stop starting work.
-    pub lease_lost: AtomicBool,
-    /// When this run's lease says it started (epoch ms), set when it takes the lease.
-    pub lease_started_ms: AtomicU64,
 }
 
-/// Reads every page of a paged listing.
-pub(super) async fn all<T>(pages: Pages<'_, T>) -> Result<Vec<T>, AwsError> {
-    pages.try_concat().await
+/// The ledger items of a gateway's lease and audit record, for the report.
+fn ledger_refs<L: Ledger>(ledger: &L, gateway: &crate::arn::GatewayArn) -> LedgerRefs {
+    let pk = gateway_pk(gateway);
+    LedgerRefs { location: ledger.location(), lease: format!("{pk} / lease"), audit: format!("{pk} / audit#disable") }
 }
 
-/// Finds one gateway in `ListGateways`, stopping at the page that has it.
-pub(super) async fn find_summary<G: StorageGateway>(
-    gateway: &G,
-    arn: &GatewayArn,
-) -> Result<Option<GatewaySummary>, AwsError> {
-    let mut pages = gateway.list_gateways();
-    while let Some(page) = pages.next().await {
-        if let Some(s) = page?.into_iter().find(|s| &s.arn == arn) {
-            return Ok(Some(s));
-        }
-    }
-    Ok(None)
+pub(super) fn hold_refs(holds: &[Hold]) -> Vec<HoldRef> {
+    holds.iter().map(|h| HoldRef { id: h.id.clone(), reason: h.reason.clone(), since: rfc3339_ms(h.since) }).collect()
 }
 
-/// For a hand-off whose outage the gateway's tags say is recovered: why there is nothing to do.
-pub(super) fn completed_for(req: &RecoveryRequest, tags: &Tags) -> Option<String> {
-    match &req.source {
-        Source::Handoff(m) if tags.get(tag::COMPLETED) == Some(&m.outage_id) => {
-            Some(format!("the recovery for outage {} already completed; this hand-off is a duplicate", m.outage_id))
-        }
-        _ => None,
-    }
-}
-
-pub(super) fn record(action: &str, reason: &str, at: Option<&str>) -> DisableRecord {
-    DisableRecord { action: action.to_owned(), reason: reason.to_owned(), at: at.map(str::to_owned) }
-}
-
-fn is_retryable_code(code: &str) -> bool {
-    crate::aws::error::kind_of(Some(code), None).retryable() || code == "transient" || code == "throttled"
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
+impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Recovery<'_, G, N, L, C> {
     /// Runs the request to its end (or to the budget) and reports. Never fails: every
     /// ending, including AWS errors, is a report.
     pub async fn run(&self, req: RecoveryRequest, budget: Budget, request_id: &str) -> RecoveryReport {
-        let started = Instant::now();
-        let now = self.clock.now();
-        let (recovery_id, slice, started_at, progress) = match &req.source {
-            Source::Continuation(c) => (c.recovery_id.clone(), c.slice, c.started_at.clone(), c.progress.clone()),
-            _ => (
-                format!("{}-{}", req.failed.id(), rfc3339(now).replace([':', '-'], "")),
-                1,
-                rfc3339(now),
-                Progress::default(),
-            ),
+        let now = self.clock.now_ms();
+        let id = Identity::of(&req, request_id, now);
+        tracing::info!(recovery_id = id.recovery_id, slice = id.slice, failed = %req.failed, dry_run = req.dry_run, request_id, "recovery starts");
+        let ceiling = self.config.max_concurrency;
+        let run = Run {
+            rec: self,
+            req: &req,
+            id,
+            budget,
+            // Start at half the ceiling: a lone run reaches it in one round trip, and ten
+            // runs starting together do not all open with their full window.
+            sgw: Pacer::adaptive(ceiling.div_ceil(2), ceiling),
+            aux: Pacer::fixed(32),
+            started: Instant::now(),
         };
-        let draft = Draft {
+        let draft = Box::pin(run.execute()).await;
+        Box::pin(run.report(draft)).await
+    }
+}
+
+impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
+    fn draft(&self) -> Draft {
+        let progress = match &self.req.source {
+            Source::Continuation(c) => c.progress.clone(),
+            _ => Progress::default(),
+        };
+        Draft {
             status: Status::Completed,
             summary: String::new(),
             retryable: false,
             failed_ref: GatewayRef {
-                arn: req.failed.to_string(),
-                id: req.failed.id().to_owned(),
+                arn: self.req.failed.to_string(),
+                id: self.req.failed.id().to_owned(),
                 name: None,
                 kind: None,
             },
-            standby: None,
+            standby_ref: None,
             disable: None,
+            holds: vec![],
             approval: None,
-            tapes: Vec::new(),
-            volumes: Vec::new(),
+            tapes: vec![],
+            volumes: vec![],
             progress,
-            leased: false,
             listing_complete: true,
+            next_steps: vec![],
+            last_item_at: None,
+            last_writes: HashMap::new(),
+            failure_at: self.id.failure_at,
+            last_seen_online: self.id.last_seen_online,
+        }
+    }
+
+    async fn execute(&self) -> Draft {
+        let mut d = self.draft();
+        let observed = self.observe().await;
+        // A direct invocation learns the failure's times from the monitor's debounce item.
+        if let Some(w) = &observed.watch {
+            d.failure_at = d.failure_at.or(Some(w.offline_since));
+            d.last_seen_online = d.last_seen_online.or(w.last_seen_online);
+        }
+        if let Ok(Some(s)) = &observed.summary {
+            d.failed_ref.name = Some(s.name.clone());
+            d.failed_ref.kind = Some(s.kind);
+        }
+        if let Ok(info) = &observed.described {
+            d.failed_ref.name = Some(info.name.clone());
+            d.failed_ref.kind = Some(info.kind);
+        }
+        let handed_off = match &self.req.source {
+            Source::Handoff(m) => Some(m.gateway_type),
+            _ => None,
         };
-        tracing::info!(recovery_id, slice, failed = %req.failed, dry_run = req.dry_run, request_id, "recovery starts");
-        let ids = (recovery_id.as_str(), request_id, slice, started_at.as_str(), started);
-        let draft = self.execute(&req, draft, &budget, ids).await;
-        let elapsed = millis(started.elapsed());
+        let (kind, disabled) = match verdict(&observed, handed_off) {
+            Verdict::Failed { kind, disabled } => (kind, disabled),
+            Verdict::NotFailed { state } => {
+                return d.end(
+                    Status::NotFailed,
+                    format!("the gateway answers DescribeGatewayInformation (state {state}): it has not failed, nothing was done"),
+                );
+            }
+            Verdict::Refused(why) => return d.end(Status::Refused, why),
+            Verdict::Error(what, e) => return d.not_yet_or_error(what, &e),
+        };
+        d.failed_ref.kind = Some(kind);
+        if observed.tags.is_err() || observed.holds.is_err() || observed.outage.is_err() {
+            let (what, e) = match (&observed.tags, &observed.holds, &observed.outage) {
+                (Err(e), _, _) => ("could not read the gateway's tags", e),
+                (_, Err(e), _) => ("could not read the region's holds from the ledger", e),
+                (_, _, Err(e)) => ("could not read the outage from the ledger", e),
+                _ => unreachable!("one of them failed"),
+            };
+            return d.not_yet_or_error(what, e);
+        }
+        if let Ok(Some(o)) = &observed.outage {
+            if o.value.status == OutageStatus::Completed && matches!(self.req.source, Source::Handoff(_)) {
+                return d.end(
+                    Status::AlreadyCompleted,
+                    format!(
+                        "the recovery for outage {} already completed ({}); this hand-off is a duplicate",
+                        self.id.outage_id.as_deref().unwrap_or("?"),
+                        o.value.recovery_id
+                    ),
+                );
+            }
+        }
+        let disabled = disabled || d.progress.disabled_at.is_some();
+        // Each path is boxed: the run's future stays small enough to move and to name.
+        match kind {
+            GatewayKind::Tape => Box::pin(self.recover_tapes(d, &observed, disabled)).await,
+            GatewayKind::CachedVolume => Box::pin(self.recover_cached_volumes(d, &observed)).await,
+            GatewayKind::StoredVolume => Box::pin(self.report_stored_volumes(d)).await,
+            GatewayKind::Other => d.end(
+                Status::Refused,
+                "file gateways have no recovery points; only tape (VTL) and volume gateways can be recovered"
+                    .to_owned(),
+            ),
+        }
+    }
+
+    /// The lease request of this run.
+    pub(super) fn lease_request(&self) -> LeaseRequest<'_> {
+        LeaseRequest {
+            gateway: &self.req.failed,
+            owner: &self.id.request_id,
+            recovery_id: &self.id.recovery_id,
+            heartbeat: self.rec.config.lease_heartbeat,
+            until: self.budget.stop_at(),
+            finish_by: self.budget.finish_by(),
+        }
+    }
+
+    /// Takes the lease, or ends the run: a duplicate, or out of time.
+    pub(super) async fn take_lease(&self) -> Result<Lease<'_, L, C>, Stop> {
+        let deps = LeaseDeps { ledger: self.rec.ledger, clock: self.rec.clock, pacer: &self.aux };
+        match Lease::take(deps, &self.lease_request()).await {
+            Ok(Taken::Ours(l)) => Ok(l),
+            Ok(Taken::HeldBy(h)) => Err(Stop::Ended(
+                Status::Duplicate,
+                format!(
+                    "recovery {} (invocation {}) is already working on this gateway; this invocation leaves the work to it",
+                    h.recovery_id, h.owner
+                ),
+            )),
+            Ok(Taken::OutOfTime(h)) => Err(Stop::Ended(
+                Status::Continued,
+                format!("the lease is held by invocation {} and the run ran out of time waiting; continuing", h.owner),
+            )),
+            Err(e) => Err(Stop::Failed("could not take the lease", e)),
+        }
+    }
+
+    /// Whether a continuation can go out, or why not.
+    pub(super) fn can_continue(&self) -> Result<(), &'static str> {
+        match (&self.rec.config.recovery_topic, self.id.slice < self.rec.config.max_slices) {
+            (None, _) => Err("RECOVERY_TOPIC_ARN is not set"),
+            (Some(_), false) => Err("MAX_SLICES reached"),
+            (Some(_), true) => Ok(()),
+        }
+    }
+
+    /// Acts on a conclusion: publishes the continuation when work is left.
+    pub(super) async fn settle(&self, d: Draft, ending: &Ending<'_>) -> Draft {
+        match super::conclude::conclude(ending) {
+            Conclusion::Completed(s) => d.end(Status::Completed, s),
+            Conclusion::Duplicate(s) => d.end(Status::Duplicate, s),
+            Conclusion::Partial { summary, retryable } => {
+                let mut d = d.end(Status::Partial, summary);
+                d.retryable = retryable;
+                d
+            }
+            Conclusion::Continue(summary) => match self.continue_later(&d).await {
+                Ok(id) => d.end(Status::Continued, format!("{summary} (continuation {id})")),
+                Err(e) => {
+                    let mut d = d.end(
+                        Status::Partial,
+                        format!("{summary}, but the continuation could not be published ({e}); run again to finish"),
+                    );
+                    d.retryable = true;
+                    d
+                }
+            },
+        }
+    }
+
+    /// Publishes the next slice's message.
+    pub(super) async fn continue_later(&self, d: &Draft) -> Result<String, AwsError> {
+        let Some(topic) = self.rec.config.recovery_topic.clone() else {
+            return Err(AwsError::malformed("Publish", "RECOVERY_TOPIC_ARN is not set"));
+        };
+        let mut progress = d.progress.clone();
+        progress.elapsed_ms += millis(self.started.elapsed());
+        let message = Message::Continuation(RecoveryContinuation {
+            message_type: RECOVERY_CONTINUATION.to_owned(),
+            version: VERSION,
+            recovery_id: self.id.recovery_id.clone(),
+            failed_gateway_arn: self.req.failed.to_string(),
+            standby_gateway_arn: d.standby_ref.as_ref().map(|s| s.arn.clone()),
+            slice: self.id.slice + 1,
+            started_at: rfc3339_ms(self.id.started_at_ms),
+            outage_id: self.id.outage_id.clone(),
+            approve_disable: self.req.approval.disable,
+            override_holds: self.req.approval.override_holds.clone(),
+            last_seen_online: d.last_seen_online.map(rfc3339),
+            progress,
+        });
+        let publication = Publication {
+            topic,
+            subject: None,
+            body: message.to_json(),
+            attributes: vec![("type".into(), RECOVERY_CONTINUATION.into())],
+        };
+        self.aux.call(Retry::Idempotent, self.budget.finish_by(), || self.rec.notifier.publish(&publication)).await
+    }
+
+    /// Builds the report, records the run in the ledger, logs it and publishes it.
+    async fn report(&self, d: Draft) -> RecoveryReport {
+        let now_ms = self.rec.clock.now_ms();
+        let elapsed = millis(self.started.elapsed());
+        let (rpo, rto) = recovery_objectives(&d.tapes, d.failure_at, d.last_seen_online, d.last_item_at, &|barcode| {
+            d.last_writes.get(barcode).copied()
+        });
         let report = RecoveryReport {
-            status: draft.status,
-            summary: draft.summary,
-            recovery_id,
-            failed_gateway: draft.failed_ref,
-            standby_gateway: draft.standby.map(|s| s.to_string()),
-            dry_run: req.dry_run,
-            started_at,
-            finished_at: rfc3339(self.clock.now()),
+            status: d.status,
+            summary: d.summary,
+            recovery_id: self.id.recovery_id.clone(),
+            failed_gateway: d.failed_ref,
+            standby_gateway: d.standby_ref,
+            dry_run: self.req.dry_run,
+            started_at: rfc3339_ms(self.id.started_at_ms),
+            finished_at: rfc3339_ms(now_ms),
             duration_ms: elapsed,
-            total_duration_ms: draft.progress.elapsed_ms + elapsed,
-            slice,
-            disable: draft.disable,
-            tapes: Counts::of(&draft.tapes),
-            volumes: Counts::of(&draft.volumes),
-            approval: draft.approval,
-            retryable: draft.retryable,
-            tape_results: draft.tapes,
-            volume_results: draft.volumes,
-            listing_complete: draft.listing_complete,
+            total_duration_ms: d.progress.elapsed_ms + elapsed,
+            slice: self.id.slice,
+            disable: d.disable,
+            holds: d.holds,
+            tapes: Counts::of(&d.tapes),
+            volumes: Counts::of(&d.volumes),
+            approval: d.approval,
+            retryable: d.retryable,
+            listing_complete: d.listing_complete,
+            rpo,
+            rto,
+            next_steps: d.next_steps,
+            ledger: ledger_refs(self.rec.ledger, &self.req.failed),
+            pacing: self.sgw.stats(),
+            tape_results: d.tapes,
+            volume_results: d.volumes,
         };
+        if !self.req.dry_run && report.status.publishes() {
+            self.record(&report, now_ms).await;
+        }
         self.log_and_publish(&report).await;
         report
     }
 
-    async fn execute(
-        &self,
-        req: &RecoveryRequest,
-        mut d: Draft,
-        budget: &Budget,
-        (recovery_id, request_id, slice, started_at, started): (&str, &str, u32, &str, Instant),
-    ) -> Draft {
-        // 1. Read everything the run needs, at once: the failed gateway's state, tags and
-        // listing, the first page of its tape recovery points, and the standby. These are
-        // reads only, so a run that ends up refusing has changed nothing. The tape listing
-        // and the standby checks start before the gateway's type is known (a hand-off says
-        // it); for a volume gateway their answers are dropped.
-        let tapes_likely = !matches!(&req.source, Source::Handoff(m) if m.gateway_type != GatewayKind::Tape);
-        let tags_and_standby = async {
-            let tags = self.gateway.list_tags((&req.failed).into()).await;
-            let standby = match &tags {
-                Ok(t) if tapes_likely => Some(self.resolve_standby(req, t)),
-                _ => None,
-            };
-            let checks = match &standby {
-                Some(Ok(s)) if s != &req.failed => {
-                    Some(tokio::join!(self.gateway.describe_gateway(s), all(self.gateway.gateway_tapes(s))))
-                }
-                _ => None,
-            };
-            (tags, standby, checks)
+    /// The run's history item, and the outage item once the recovery is complete.
+    async fn record(&self, r: &RecoveryReport, now_ms: i64) {
+        let ledger = self.rec.ledger;
+        let until = self.budget.finish_by();
+        let pk = gateway_pk(&self.req.failed);
+        let run = RunRecord {
+            recovery_id: r.recovery_id.clone(),
+            slice: r.slice,
+            status: r.status,
+            summary: r.summary.clone(),
+            started_at: now_ms - i64::try_from(r.duration_ms).unwrap_or(0),
+            finished_at: now_ms,
+            duration_ms: r.duration_ms,
+            tapes: r.tapes,
+            volumes: r.volumes,
         };
-        let listing = async {
-            if !tapes_likely {
-                return None;
-            }
-            Some(self.start_listing(&req.failed).await)
-        };
-        // The time of the answer itself, not of the end of the whole read: the re-check
-        // before DisableGateway is measured from it.
-        let describe = async { (self.gateway.describe_gateway(&req.failed).await, Instant::now()) };
-        let ((described, confirmed_at), (tags, standby, standby_checks), summary, listing) =
-            tokio::join!(describe, tags_and_standby, find_summary(self.gateway, &req.failed), listing);
-        if let Ok(Some(s)) = &summary {
-            d.failed_ref.name = Some(s.name.clone());
-            d.failed_ref.kind = Some(s.kind);
-        }
-        match described {
-            Ok(info) => {
-                d.failed_ref.name = Some(info.name.clone());
-                d.failed_ref.kind = Some(info.kind);
-                return d.end(
-                    Status::NotFailed,
-                    format!(
-                        "the gateway answers DescribeGatewayInformation (state {}): it has not failed, nothing was done",
-                        info.state
-                    ),
-                );
-            }
-            Err(e) if e.kind == ErrorKind::NotConnected => {}
-            Err(e) if e.kind == ErrorKind::NotFound => {
-                return d.end(Status::Refused, format!("the gateway does not exist ({e})"));
-            }
-            Err(e) => return d.error("could not confirm the gateway has failed", &e),
-        }
-        let tags = match tags {
-            Ok(t) => t,
-            Err(e) => return d.error("could not read the gateway's tags", &e),
-        };
-        let summary = match summary {
-            Ok(s) => s,
-            Err(e) => return d.error("could not list gateways", &e),
-        };
-        if let Some(done) = completed_for(req, &tags) {
-            return d.end(Status::AlreadyCompleted, done);
-        }
-        let already_disabled = summary.as_ref().is_some_and(|s| s.disabled) || d.progress.disabled_at.is_some();
-        let kind = match (&summary, &req.source) {
-            (Some(s), _) => s.kind,
-            (None, Source::Handoff(m)) => m.gateway_type,
-            (None, _) => {
-                return d.end(Status::Refused, "the gateway is not in ListGateways, so its type is unknown");
-            }
-        };
-        d.failed_ref.kind = Some(kind);
-        let outage = match &req.source {
-            Source::Handoff(m) => Some(m.outage_id.clone()),
-            Source::Continuation(c) => c.outage_id.clone(),
-            Source::Direct => None,
-        };
-        let ctx = Ctx {
-            req,
-            request_id,
-            budget,
-            recovery_id,
-            slice,
-            started_at,
-            started,
-            outage: outage.as_deref(),
-            tags: &tags,
-            already_disabled,
-            confirmed_at,
-            lease_key: super::lease::lease_key(request_id),
-            lease_lost: AtomicBool::new(false),
-            lease_started_ms: AtomicU64::new(0),
-        };
-        let d = match kind {
-            GatewayKind::Tape => {
-                // The hand-off said another type: list the tapes now.
-                let listing = match listing {
-                    Some(l) => l,
-                    None => self.start_listing(&req.failed).await,
-                };
-                let prefetched = Prefetched { standby, standby_checks, listing };
-                self.recover_tapes(&ctx, d, prefetched).await
-            }
-            GatewayKind::CachedVolume => self.recover_volumes(&ctx, d).await,
-            GatewayKind::StoredVolume | GatewayKind::Other => d.end(
-                Status::Refused,
-                format!(
-                    "{} gateways have no recovery points; only tape (VTL) and cached volume gateways can be recovered",
-                    kind.as_api()
-                ),
-            ),
-        };
-        self.finish(&ctx, d).await
-    }
-
-    /// Starts listing a gateway's tape recovery points; answers the listing and its first page.
-    async fn start_listing<'g>(
-        &'g self,
-        failed: &'g GatewayArn,
-    ) -> (Listing<'g>, Result<Vec<crate::model::TapeRecoveryPoint>, AwsError>) {
-        let gateway = self.gateway;
-        let mut listing = Listing::new(Box::new(move |from| gateway.tape_recovery_points(failed, from)));
-        let first = listing.next().await.unwrap_or_else(|| Ok(Vec::new()));
-        (listing, first)
-    }
-
-    /// Marks a completed recovery on the gateway (so a replayed hand-off does nothing) and
-    /// gives the lease back, both at once.
-    async fn finish(&self, ctx: &Ctx<'_>, d: Draft) -> Draft {
-        let mark = async {
-            if d.status == Status::Completed && !ctx.req.dry_run {
-                let value = ctx.outage.unwrap_or(ctx.recovery_id).to_owned();
-                if let Err(e) = self.gateway.add_tags((&ctx.req.failed).into(), &[(tag::COMPLETED, value)]).await {
-                    tracing::warn!(error = %e, "could not tag the gateway as recovered; a replayed hand-off will check again");
-                }
-            }
-        };
-        let release = async {
-            if d.leased {
-                self.release_lease(ctx).await;
-            }
-        };
-        tokio::join!(mark, release);
-        d
-    }
-
-    pub(super) fn resolve_standby(&self, req: &RecoveryRequest, tags: &Tags) -> Result<GatewayArn, String> {
-        if let Some(s) = &req.standby {
-            return Ok(s.clone());
-        }
-        if let Some(v) = tags.get(tag::STANDBY) {
-            return GatewayArn::parse(&format!("tag {}", tag::STANDBY), v.trim()).map_err(|e| e.to_string());
-        }
-        self.config.standby.clone().ok_or_else(|| {
-            format!(
-                "no standby gateway: give standbyGatewayArn, tag the failed gateway {}, or set STANDBY_GATEWAY_ARN",
-                tag::STANDBY
-            )
-        })
-    }
-
-    /// The status of a run that did its work: completed, partial, or continued.
-    pub(super) async fn conclude(
-        &self,
-        ctx: &Ctx<'_>,
-        d: Draft,
-        stopped_by: Option<AwsError>,
-        listing_failed: Option<AwsError>,
-        what: &str,
-    ) -> Draft {
-        let items = if what == "tapes" { &d.tapes } else { &d.volumes };
-        let c = Counts::of(items);
-        if ctx.lease_lost.load(Ordering::SeqCst) {
-            let msg = format!(
-                "an earlier run holds the lease for this gateway; this run stopped starting work after {} of {} {what} and leaves the rest to it",
-                c.recovered(),
-                c.total
-            );
-            return d.end(Status::Duplicate, msg);
-        }
-        if let Some(e) = stopped_by {
-            let msg = format!(
-                "stopped early: {e}; {} of {} {what} recovered, {} failed, {} not attempted; run again once the standby is fixed",
-                c.recovered(),
-                c.total,
-                c.failed,
-                c.pending
-            );
-            let mut d = d.end(Status::Partial, msg);
-            d.retryable = true;
-            return d;
-        }
-        if let Some(e) = listing_failed {
-            let msg = format!(
-                "the listing of recovery points failed after {} {what} ({e}); those are accounted for below, run again to finish",
-                c.total
-            );
-            let mut d = d.end(Status::Partial, msg);
-            d.retryable = true;
-            return d;
-        }
-        if c.pending > 0 {
-            if let Some(topic) = self.config.recovery_topic.clone() {
-                if ctx.slice < self.config.max_slices {
-                    // The next slice must not find this run's lease and wait for it.
-                    let mut d = d;
-                    if d.leased {
-                        self.release_lease(ctx).await;
-                        d.leased = false;
-                    }
-                    return match self.continue_later(ctx, &d, &topic).await {
-                        Ok(id) => {
-                            let msg = format!(
-                                "out of time: {} of {} {what} recovered so far; continuation {id} published, slice {} goes on",
-                                c.recovered(),
-                                c.total,
-                                ctx.slice + 1
-                            );
-                            d.end(Status::Continued, msg)
-                        }
-                        Err(e) => {
-                            let msg = format!(
-                                "out of time, and the continuation could not be published ({e}); run again to finish"
-                            );
-                            let mut d = d.end(Status::Partial, msg);
-                            d.retryable = true;
-                            d
-                        }
-                    };
-                }
-            }
-            let why = if self.config.recovery_topic.is_none() {
-                "RECOVERY_TOPIC_ARN is not set"
-            } else {
-                "MAX_SLICES reached"
-            };
-            let mut d = d.end(
-                Status::Partial,
-                format!(
-                    "out of time with {} {what} not attempted and no continuation ({why}); run again to finish",
-                    c.pending
-                ),
-            );
-            d.retryable = true;
-            return d;
-        }
-        if c.failed > 0 {
-            let retryable =
-                items.iter().any(|i| i.outcome == Outcome::Failed && i.code.as_deref().is_some_and(is_retryable_code));
-            let mut d = d.end(
-                Status::Partial,
-                format!(
-                    "{} of {} {what} recovered, {} failed (listed below); a rerun retries only those",
-                    c.recovered(),
-                    c.total,
-                    c.failed
-                ),
-            );
-            d.retryable = retryable;
-            return d;
-        }
-        let msg = format!(
-            "all {} {what} recovered ({} by this recovery, {} were already done)",
-            c.total, c.done, c.already_done
-        );
-        d.end(Status::Completed, msg)
-    }
-
-    async fn continue_later(&self, ctx: &Ctx<'_>, d: &Draft, topic: &TopicArn) -> Result<String, AwsError> {
-        let mut progress = d.progress.clone();
-        progress.elapsed_ms += millis(ctx.started.elapsed());
-        let message = RecoveryContinuation {
-            message_type: RECOVERY_CONTINUATION.to_owned(),
-            version: VERSION,
-            recovery_id: ctx.recovery_id.to_owned(),
-            failed_gateway_arn: ctx.req.failed.to_string(),
-            standby_gateway_arn: d.standby.as_ref().map(ToString::to_string),
-            slice: ctx.slice + 1,
-            started_at: ctx.started_at.to_owned(),
-            outage_id: ctx.outage.map(str::to_owned),
-            progress,
-        };
-        let body = serde_json::to_string(&message).map_err(|e| AwsError::malformed("Publish", e.to_string()))?;
-        self.notifier
-            .publish(&Publication {
-                topic: topic.clone(),
-                subject: None,
-                body,
-                attributes: vec![("type".into(), RECOVERY_CONTINUATION.into())],
+        let key = Key::new(&pk, RunRecord::sort_key(run.started_at, &run.recovery_id, run.slice));
+        let expires = Some(now_ms / 1000 + ledger::HISTORY_SECS);
+        let written = self
+            .aux
+            .call(Retry::Idempotent, until, || {
+                ledger::write(ledger, &key, &run, 1, &crate::ports::Condition::Always, expires)
             })
-            .await
+            .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "the run could not be recorded in the ledger's history");
+        }
+        let (Some(outage), Status::Completed) = (&self.id.outage_id, r.status) else { return };
+        let key = Key::new(&pk, format!("outage#{outage}"));
+        let done = Outage {
+            recovery_id: r.recovery_id.clone(),
+            status: OutageStatus::Completed,
+            started_at: self.id.started_at_ms,
+            completed_at: Some(now_ms),
+            disabled_at: r.disable.as_ref().and_then(|d| d.at.as_deref()).and_then(parse_rfc3339).map(|s| s * 1000),
+        };
+        let written = self
+            .aux
+            .call(Retry::Idempotent, until, || {
+                ledger::write(ledger, &key, &done, 1, &crate::ports::Condition::Always, expires)
+            })
+            .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "could not mark the outage recovered; a replayed hand-off will check again");
+        }
     }
 
     async fn log_and_publish(&self, report: &RecoveryReport) {
@@ -516,13 +489,21 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
                 id = item.id,
                 arn = item.arn,
                 outcome = ?item.outcome,
+                recovery_point = item.recovery_point,
                 snapshot_id = item.snapshot_id,
-                code = item.code,
-                message = item.message,
+                clone = item.reconnect.as_ref().map(|r| r.volume_arn.as_str()),
+                error = item.error.as_ref().map(|e| format!("{}: {}", e.code.as_deref().unwrap_or("?"), e.message)),
+                note = item.note,
                 "recovery item"
             );
         }
         let (t, v) = (&report.tapes, &report.volumes);
+        let verification_failures = report
+            .tape_results
+            .iter()
+            .chain(&report.volume_results)
+            .filter(|i| i.verified == Some(false) && i.outcome == super::report::Outcome::Failed)
+            .count();
         crate::telemetry::emit_metrics(
             "recover-gateway",
             &[
@@ -530,9 +511,13 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
                 ("TapesAlreadyRecovered", t.already_done as f64, "Count"),
                 ("TapesFailed", t.failed as f64, "Count"),
                 ("TapesPending", t.pending as f64, "Count"),
-                ("VolumesSnapshotted", v.done as f64, "Count"),
+                ("TapesUnverified", t.unverified as f64, "Count"),
+                ("VolumesRecovered", v.done as f64, "Count"),
                 ("VolumesFailed", v.failed as f64, "Count"),
+                ("VerificationFailures", verification_failures as f64, "Count"),
+                ("RecoveriesHeld", if report.holds.is_empty() { 0.0 } else { 1.0 }, "Count"),
                 ("DurationMs", report.duration_ms as f64, "Milliseconds"),
+                ("Throttles", report.pacing.throttles as f64, "Count"),
             ],
         );
         tracing::info!(
@@ -544,12 +529,14 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
             duration_ms = report.duration_ms,
             "recovery report"
         );
-        if matches!(report.status, Status::AlreadyCompleted | Status::Duplicate) {
-            // The run that did (or does) the work reports it; a duplicate must not.
+        // The run that does the work reports it; a duplicate must not. A recovery held by
+        // a correlated-outage hold is reported once, for the whole event, by the monitor.
+        let held_hand_off = !report.holds.is_empty() && matches!(self.req.source, Source::Handoff(_));
+        if !report.status.publishes() || held_hand_off {
             return;
         }
         let message = Publication {
-            topic: self.config.report_topic.clone(),
+            topic: self.rec.config.report_topic.clone(),
             subject: Some(report.subject()),
             body: report.body(),
             attributes: vec![
@@ -557,7 +544,9 @@ impl<G: StorageGateway, N: Notifier, C: Clock> Recovery<'_, G, N, C> {
                 ("gatewayId".into(), report.failed_gateway.id.clone()),
             ],
         };
-        if let Err(e) = self.notifier.publish(&message).await {
+        if let Err(e) =
+            self.aux.call(Retry::Idempotent, self.budget.finish_by(), || self.rec.notifier.publish(&message)).await
+        {
             tracing::error!(error = %e, "the report could not be published; it is in the logs and the function's answer");
         }
     }

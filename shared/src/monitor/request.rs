@@ -2,9 +2,16 @@
 //!
 //! - an EventBridge scheduled event (`detail-type: Scheduled Event`), or the constant input
 //!   of a rule or EventBridge Scheduler: `{}` or `{"action": "sweep"}`: sweep;
+//! - `{"action": "readiness"}` (its own schedule, or an operator): the readiness check;
+//! - `{"action": "release-hold", "region": ..., "holdId": ..., "operator": ..., "reason": ...}`:
+//!   an operator lifts a correlated-outage hold;
 //! - a CloudWatch alarm state change, however it arrives: an EventBridge rule
 //!   (`CloudWatch Alarm State Change`), the alarm's own Lambda action, or an SNS alarm
 //!   notification: probe the gateway the alarm names;
+//! - an AWS Health event for Storage Gateway (EventBridge, `source: aws.health`): hold or
+//!   release the event's region;
+//! - SQS messages from the re-probe queue (`Reprobe`): probe a suspected gateway when its
+//!   grace period ends;
 //! - a direct invocation `{"gatewayArns": ["..."]}`: probe those.
 
 use std::collections::HashMap;
@@ -12,11 +19,14 @@ use std::collections::HashMap;
 use aws_lambda_events::event::cloudwatch_alarms::{CloudWatchAlarm, CloudWatchAlarmData, CloudWatchAlarmStateValue};
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sns::SnsEvent;
+use aws_lambda_events::event::sqs::SqsEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::health::{self, HealthEvent};
 use crate::arn::GatewayArn;
-use crate::handoff::{DecodeError, decode, kind_of};
+use crate::decode::{DecodeError, decode, json_type};
+use crate::handoff::{Message, Reprobe};
 
 /// The CloudWatch namespace of Storage Gateway metrics.
 pub const NAMESPACE: &str = "AWS/StorageGateway";
@@ -31,8 +41,28 @@ pub enum MonitorRequest {
     Probe(Vec<GatewayArn>),
     /// Probe the gateway an alarm names.
     Alarm(AlarmHint),
-    /// An alarm this function has nothing to do with, and why.
+    /// Probe these suspected gateways again: their grace periods end (the re-probe queue).
+    Reprobe(Vec<Reprobe>),
+    /// An AWS Health event for Storage Gateway: hold, or release, its region.
+    Health(HealthEvent),
+    /// Check whether each watched gateway could be recovered now.
+    Readiness,
+    /// An operator lifts a hold.
+    ReleaseHold(ReleaseHold),
+    /// An event this function has nothing to do with, and why.
     Ignored(String),
+}
+
+/// `{"action": "release-hold", ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReleaseHold {
+    #[serde(rename = "action")]
+    _action: String,
+    pub region: String,
+    pub hold_id: String,
+    pub operator: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -41,6 +71,18 @@ pub enum AlarmState {
     Alarm,
     Ok,
     InsufficientData,
+}
+
+/// How an alarm reached the function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlarmVia {
+    /// An EventBridge rule on `CloudWatch Alarm State Change`.
+    Eventbridge,
+    /// The alarm's own Lambda action.
+    LambdaAction,
+    /// An SNS alarm notification.
+    Sns,
 }
 
 /// Which gateway an alarm names.
@@ -59,14 +101,15 @@ pub struct AlarmHint {
     pub alarm_name: String,
     pub state: AlarmState,
     pub target: AlarmTarget,
-    /// `eventbridge`, `lambda-action` or `sns`.
-    pub via: &'static str,
+    pub via: AlarmVia,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SweepInput {
-    action: String,
+struct ActionInput {
+    /// Read only to refuse unknown fields beside it.
+    #[serde(rename = "action")]
+    _action: String,
 }
 
 #[derive(Deserialize)]
@@ -108,21 +151,39 @@ struct SnsDimension {
     value: String,
 }
 
-const EXPECTED: &str = "expected an EventBridge scheduled event, {} or {\"action\": \"sweep\"}, \
-a CloudWatch alarm state change (EventBridge, alarm Lambda action or SNS), or {\"gatewayArns\": [...]}";
+const EXPECTED: &str = "expected an EventBridge scheduled event, {} or {\"action\": \"sweep\" | \"readiness\" | \"release-hold\"}, \
+a CloudWatch alarm state change (EventBridge, alarm Lambda action or SNS), an AWS Health event, \
+SQS messages from the re-probe queue, or {\"gatewayArns\": [...]}";
 
 pub fn decode_event(event: &Value) -> Result<MonitorRequest, DecodeError> {
     let Some(obj) = event.as_object() else {
-        return Err(DecodeError::new("event", format!("must be a JSON object, got {}; {EXPECTED}", kind_of(event))));
+        return Err(DecodeError::new("event", format!("must be a JSON object, got {}; {EXPECTED}", json_type(event))));
     };
     if obj.is_empty() {
         return Ok(MonitorRequest::Sweep);
     }
-    if obj.contains_key("action") {
-        let s: SweepInput = decode(event)?;
-        return match s.action.as_str() {
-            "sweep" => Ok(MonitorRequest::Sweep),
-            other => Err(DecodeError::new("action", format!("unknown action `{other}`; the only action is `sweep`"))),
+    if let Some(action) = obj.get("action") {
+        return match action.as_str() {
+            Some("sweep") => decode::<ActionInput>(event).map(|_| MonitorRequest::Sweep),
+            Some("readiness") => decode::<ActionInput>(event).map(|_| MonitorRequest::Readiness),
+            Some("release-hold") => {
+                let r: ReleaseHold = decode(event)?;
+                for (field, value, max) in [
+                    ("region", &r.region, 32),
+                    ("holdId", &r.hold_id, 1024),
+                    ("operator", &r.operator, 200),
+                    ("reason", &r.reason, 1000),
+                ] {
+                    if value.trim().is_empty() || value.len() > max {
+                        return Err(DecodeError::new(field, format!("must be 1 to {max} characters")));
+                    }
+                }
+                Ok(MonitorRequest::ReleaseHold(r))
+            }
+            _ => Err(DecodeError::new(
+                "action",
+                format!("unknown action {action}; the actions are `sweep`, `readiness` and `release-hold`"),
+            )),
         };
     }
     if obj.contains_key("gatewayArns") {
@@ -147,6 +208,12 @@ pub fn decode_event(event: &Value) -> Result<MonitorRequest, DecodeError> {
         return Ok(MonitorRequest::Probe(arns));
     }
     if obj.contains_key("detail-type") {
+        if obj.get("source").and_then(Value::as_str) == Some("aws.health") {
+            return health::decode_event(event).map(|h| match h {
+                Some(h) => MonitorRequest::Health(h),
+                None => MonitorRequest::Ignored("an AWS Health event that is not a Storage Gateway issue".into()),
+            });
+        }
         let e: EventBridgeEvent = decode(event)?;
         return match e.detail_type.as_str() {
             "Scheduled Event" => Ok(MonitorRequest::Sweep),
@@ -158,7 +225,7 @@ pub fn decode_event(event: &Value) -> Result<MonitorRequest, DecodeError> {
                 let account = e.account.ok_or_else(|| DecodeError::new("account", "missing field `account`"))?;
                 let partition =
                     e.resources.as_deref().and_then(|r| r.first()).map(|a| partition_of(a)).unwrap_or("aws");
-                metric_alarm(&detail, "eventbridge", partition, &region, &account)
+                metric_alarm(&detail, AlarmVia::Eventbridge, partition, &region, &account)
             }
             other => Err(DecodeError::new(
                 "detail-type",
@@ -170,7 +237,27 @@ pub fn decode_event(event: &Value) -> Result<MonitorRequest, DecodeError> {
         let a: CloudWatchAlarm = decode(event)?;
         let (partition, region, account) = origin(a.alarm_arn.as_deref(), a.region.as_deref(), a.account_id.as_deref())
             .ok_or_else(|| DecodeError::new("alarmArn", "the region and account of the alarm are unknown"))?;
-        return metric_alarm(&a.alarm_data, "lambda-action", &partition, &region, &account);
+        return metric_alarm(&a.alarm_data, AlarmVia::LambdaAction, &partition, &region, &account);
+    }
+    if is_sqs(event) {
+        let sqs: SqsEvent = decode(event)?;
+        if sqs.records.is_empty() {
+            return Err(DecodeError::new("Records", "the SQS event has no records"));
+        }
+        let mut reprobes = Vec::with_capacity(sqs.records.len());
+        for (i, r) in sqs.records.iter().enumerate() {
+            let at = format!("Records[{i}].body");
+            let body: Value = serde_json::from_str(r.body.as_deref().unwrap_or_default())
+                .map_err(|e| DecodeError::new(at.clone(), format!("is not JSON: {e}")))?;
+            match Message::decode(&body).map_err(|e| e.within(&at))? {
+                Message::Reprobe(m) => {
+                    GatewayArn::parse("gatewayArn", &m.gateway_arn).map_err(|e| DecodeError::from(e).within(&at))?;
+                    reprobes.push(m);
+                }
+                _ => return Err(DecodeError::new(format!("{at}.type"), "only Reprobe messages come over SQS")),
+            }
+        }
+        return Ok(MonitorRequest::Reprobe(reprobes));
     }
     if obj.contains_key("Records") {
         let sns: SnsEvent = decode(event)?;
@@ -183,6 +270,11 @@ pub fn decode_event(event: &Value) -> Result<MonitorRequest, DecodeError> {
     }
     let keys: Vec<&str> = obj.keys().map(String::as_str).take(10).collect();
     Err(DecodeError::new("event", format!("unrecognised event with keys {keys:?}; {EXPECTED}")))
+}
+
+/// An SQS event: its records come from `aws:sqs`.
+fn is_sqs(event: &Value) -> bool {
+    event.pointer("/Records/0/eventSource").and_then(Value::as_str) == Some("aws:sqs")
 }
 
 fn partition_of(arn: &str) -> &str {
@@ -208,7 +300,7 @@ fn state_of(value: &str) -> AlarmState {
 
 fn metric_alarm(
     data: &CloudWatchAlarmData,
-    via: &'static str,
+    via: AlarmVia,
     partition: &str,
     region: &str,
     account: &str,
@@ -244,7 +336,16 @@ fn metric_alarm(
         .collect();
     let metrics: Vec<(Option<&str>, &HashMap<String, String>)> =
         found.iter().map(|(ns, d)| (ns.as_deref(), d)).collect();
-    target(&data.alarm_name, state, via, &metrics, partition, region, account)
+    target(&data.alarm_name, state, &metrics, &Origin { via, partition, region, account })
+}
+
+/// Where an alarm came from: how it arrived, and the partition, region and account its
+/// gateway is in.
+struct Origin<'a> {
+    via: AlarmVia,
+    partition: &'a str,
+    region: &'a str,
+    account: &'a str,
 }
 
 fn sns_alarm(a: &SnsAlarm) -> Result<MonitorRequest, DecodeError> {
@@ -282,18 +383,17 @@ fn sns_alarm(a: &SnsAlarm) -> Result<MonitorRequest, DecodeError> {
         })
         .collect();
     metrics.extend(math.iter().map(|(ns, d)| (ns.as_deref(), d)));
-    target(&a.alarm_name, state_of(&a.new_state_value), "sns", &metrics, &partition, &region, &account)
+    let origin = Origin { via: AlarmVia::Sns, partition: &partition, region: &region, account: &account };
+    target(&a.alarm_name, state_of(&a.new_state_value), &metrics, &origin)
 }
 
 fn target(
     alarm: &str,
     state: AlarmState,
-    via: &'static str,
     metrics: &[(Option<&str>, &HashMap<String, String>)],
-    partition: &str,
-    region: &str,
-    account: &str,
+    o: &Origin<'_>,
 ) -> Result<MonitorRequest, DecodeError> {
+    let via = o.via;
     let ours: Vec<&HashMap<String, String>> =
         metrics.iter().filter(|(ns, _)| *ns == Some(NAMESPACE)).map(|(_, d)| *d).collect();
     if ours.is_empty() {
@@ -305,7 +405,7 @@ fn target(
     }
     for dims in &ours {
         if let Some(id) = dims.get("GatewayId") {
-            let arn = GatewayArn::from_id("GatewayId dimension", partition, region, account, id)?;
+            let arn = GatewayArn::from_id("GatewayId dimension", o.partition, o.region, o.account, id)?;
             return Ok(MonitorRequest::Alarm(AlarmHint {
                 alarm_name: alarm.to_owned(),
                 state,
@@ -333,6 +433,37 @@ mod tests {
     use serde_json::json;
 
     const GW: &str = "arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B";
+
+    #[test]
+    fn actions() {
+        assert_eq!(decode_event(&json!({"action": "readiness"})).unwrap(), MonitorRequest::Readiness);
+        let r = decode_event(&json!({"action": "release-hold", "region": "us-west-2", "holdId": "h1", "operator": "jane", "reason": "site power"}))
+            .unwrap();
+        assert!(matches!(r, MonitorRequest::ReleaseHold(ref h) if h.hold_id == "h1" && h.operator == "jane"));
+        let e = decode_event(&json!({"action": "release-hold", "region": "us-west-2", "holdId": "h1", "reason": "x"}))
+            .unwrap_err();
+        assert_eq!(e.field, "operator", "{e:?}");
+        let e = decode_event(
+            &json!({"action": "release-hold", "region": "us-west-2", "holdId": " ", "operator": "j", "reason": "x"}),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "holdId", "{e:?}");
+        let e = decode_event(&json!({"action": "readiness", "x": 1})).unwrap_err();
+        assert_eq!(e.field, "x", "{e:?}");
+    }
+
+    #[test]
+    fn reprobes_come_over_sqs() {
+        let body = json!({"type": "Reprobe", "version": 1, "gatewayArn": GW, "dueAt": 1_795_601_700}).to_string();
+        let event = json!({"Records": [{"messageId": "m1", "receiptHandle": "r", "body": body, "attributes": {},
+            "messageAttributes": {}, "md5OfBody": "x", "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:gateway-reprobe", "awsRegion": "us-east-1"}]});
+        let r = decode_event(&event).unwrap();
+        assert!(matches!(r, MonitorRequest::Reprobe(ref m) if m.len() == 1 && m[0].due_at == 1_795_601_700), "{r:?}");
+        let bad = event.to_string().replace("sgw-12A3456B", "sgw-1");
+        let e = decode_event(&serde_json::from_str(&bad).unwrap()).unwrap_err();
+        assert_eq!(e.field, "Records[0].body.gatewayArn", "{e:?}");
+    }
 
     #[test]
     fn sweeps() {
@@ -428,7 +559,10 @@ mod tests {
             "Timestamp": "2026-11-25T10:00:01.000Z", "SignatureVersion": "1", "Signature": "s",
             "SigningCertUrl": "https://x", "UnsubscribeUrl": "https://x", "MessageAttributes": {}}}]});
         let r = decode_event(&event).unwrap();
-        assert!(matches!(r, MonitorRequest::Alarm(AlarmHint { via: "sns", target: AlarmTarget::Arn(_), .. })), "{r:?}");
+        assert!(
+            matches!(r, MonitorRequest::Alarm(AlarmHint { via: AlarmVia::Sns, target: AlarmTarget::Arn(_), .. })),
+            "{r:?}"
+        );
     }
 
     #[test]
