@@ -209,6 +209,9 @@ impl Pacer {
                 }
             };
             if Instant::now() + pause >= until {
+                // "Not yet" until the very end: the caller then sees its time is up,
+                // rather than asking again at once.
+                tokio::time::sleep_until(until).await;
                 return Err(e);
             }
             tokio::time::sleep(pause).await;
@@ -300,6 +303,7 @@ impl<'a, T> Pages<'a, T> {
                 }
             };
             if Instant::now() + pause >= self.until {
+                tokio::time::sleep_until(self.until).await;
                 self.done = true;
                 return Some(Err(e));
             }

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use shared::arn::{GatewayArn, TapeArn, VolumeArn};
 use shared::handoff::Message;
-use shared::monitor::{self, MonitorRequest, trigger::AlarmTarget};
+use shared::monitor::{self, MonitorRequest, request::AlarmTarget};
 use shared::recover;
 
 /// Near-valid ARNs (the interesting ones) and anything at all.
@@ -126,6 +126,13 @@ fn mutate(sample: &Value, pick: usize, replacement: Value, remove: bool) -> Valu
 /// Members the decoders know by name (a missing one is named though it is not in the input).
 const KNOWN: &[&str] = &[
     "event",
+    "action",
+    "region",
+    "holdId",
+    "operator",
+    "reason",
+    "overrideHolds",
+    "dueAt",
     "message",
     "failedGatewayArn",
     "standbyGatewayArn",
@@ -191,7 +198,13 @@ fn monitor_accepted_is_validated(event: &Value) {
                 assert!(GatewayArn::parse("x", a.as_str()).is_ok());
             }
         }
-        Ok(MonitorRequest::Sweep) => {}
+        Ok(MonitorRequest::Reprobe(messages)) => {
+            assert!(!messages.is_empty());
+            assert!(messages.iter().all(|m| GatewayArn::parse("x", &m.gateway_arn).is_ok()));
+        }
+        Ok(MonitorRequest::Health(h)) => assert!(!h.region.is_empty() && !h.event_arn.trim().is_empty()),
+        Ok(MonitorRequest::ReleaseHold(r)) => assert!(!r.hold_id.trim().is_empty() && !r.operator.trim().is_empty()),
+        Ok(MonitorRequest::Sweep | MonitorRequest::Readiness) => {}
         Ok(MonitorRequest::Ignored(why)) => assert!(!why.is_empty()),
         Err(e) => assert!(names_a_field(&e.field, &e.reason, event), "{event}: {e:?}"),
     }
@@ -260,7 +273,7 @@ proptest! {
         let m = mutate(&good, pick, replacement, remove);
         match Message::decode(&m) {
             Ok(Message::GatewayOffline(h)) => prop_assert!(h.gateway().is_ok() || recover::decode_event(&m).is_err()),
-            Ok(Message::Continuation(_)) => {}
+            Ok(Message::Continuation(_) | Message::Reprobe(_)) => {}
             Err(e) => prop_assert!(names_a_field(&e.field, &e.reason, &m), "{:?}", e),
         }
         recover_accepted_is_validated(&m);

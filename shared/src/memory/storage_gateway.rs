@@ -50,6 +50,8 @@ struct World {
     volumes: BTreeMap<VolumeArn, MemoryVolume>,
     snapshots: Vec<(VolumeArn, String)>,
     failures: HashMap<&'static str, VecDeque<AwsError>>,
+    /// Failures that last until cleared.
+    failing: HashMap<&'static str, AwsError>,
     calls: Vec<&'static str>,
 }
 
@@ -126,6 +128,15 @@ impl MemoryGateway {
         lock(&self.world).failures.entry(operation).or_default().extend(errors);
     }
 
+    /// Every call of `operation` fails with `error` until cleared (`None`).
+    pub fn fail_all(&self, operation: &'static str, error: Option<AwsError>) {
+        let mut w = lock(&self.world);
+        match error {
+            Some(e) => w.failing.insert(operation, e),
+            None => w.failing.remove(operation),
+        };
+    }
+
     /// Tapes on a gateway, with their status.
     pub fn tapes_on(&self, gateway: &GatewayArn) -> Vec<(TapeArn, TapeStatus)> {
         let w = lock(&self.world);
@@ -153,6 +164,9 @@ impl MemoryGateway {
     fn enter(&self, op: &'static str) -> Result<std::sync::MutexGuard<'_, World>, AwsError> {
         let mut w = lock(&self.world);
         w.calls.push(op);
+        if let Some(e) = w.failing.get(op) {
+            return Err(e.clone());
+        }
         match w.failures.get_mut(op).and_then(VecDeque::pop_front) {
             Some(e) => Err(e),
             None => Ok(w),
@@ -442,7 +456,7 @@ impl StorageGateway for MemoryGateway {
         _tags: &[(String, String)],
     ) -> Result<String, AwsError> {
         let mut w = self.enter("CreateSnapshotFromVolumeRecoveryPoint")?;
-        if !w.volumes.get(volume).is_some_and(|v| v.recovery_point.is_some()) {
+        if w.volumes.get(volume).is_none_or(|v| v.recovery_point.is_none()) {
             return Err(error("CreateSnapshotFromVolumeRecoveryPoint", "VolumeNotReady", 400));
         }
         let id = format!("snap-{:017x}", w.snapshots.len());

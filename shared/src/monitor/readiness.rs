@@ -122,9 +122,8 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
         };
         let mut standbys: HashMap<GatewayArn, Standby> = HashMap::new();
         for arn in watched.iter().filter_map(|(_, tags, kind)| self.standby_of(tags, *kind).ok()) {
-            if !standbys.contains_key(&arn) {
-                let s = self.read_standby(&arn).await;
-                standbys.insert(arn, s);
+            if let std::collections::hash_map::Entry::Vacant(slot) = standbys.entry(arn.clone()) {
+                slot.insert(self.read_standby(&arn).await);
             }
         }
         let mut gateways: Vec<GatewayReadiness> = stream::iter(&watched)

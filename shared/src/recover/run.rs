@@ -99,6 +99,8 @@ pub(super) struct Draft {
     pub last_item_at: Option<i64>,
     /// Per barcode, the last write the ledger's inventory knows of (epoch s).
     pub last_writes: HashMap<String, i64>,
+    /// Whether this run's continuation went out.
+    pub continued: bool,
     /// When the gateway failed and was last seen online (epoch s), for the objectives.
     pub failure_at: Option<i64>,
     pub last_seen_online: Option<i64>,
@@ -227,6 +229,7 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
             next_steps: vec![],
             last_item_at: None,
             last_writes: HashMap::new(),
+            continued: false,
             failure_at: self.id.failure_at,
             last_seen_online: self.id.last_seen_online,
         }
@@ -351,7 +354,11 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
                 d
             }
             Conclusion::Continue(summary) => match self.continue_later(&d).await {
-                Ok(id) => d.end(Status::Continued, format!("{summary} (continuation {id})")),
+                Ok(id) => {
+                    let mut d = d.end(Status::Continued, format!("{summary} (continuation {id})"));
+                    d.continued = true;
+                    d
+                }
                 Err(e) => {
                     let mut d = d.end(
                         Status::Partial,
@@ -395,7 +402,27 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
     }
 
     /// Builds the report, records the run in the ledger, logs it and publishes it.
-    async fn report(&self, d: Draft) -> RecoveryReport {
+    async fn report(&self, mut d: Draft) -> RecoveryReport {
+        // A run that ended "not yet" (throttled, out of time, waiting on a lease) before
+        // its work started hands over here.
+        if d.status == Status::Continued && !d.continued {
+            match self.can_continue() {
+                Ok(()) => match self.continue_later(&d).await {
+                    Ok(id) => d.summary = format!("{} (continuation {id})", d.summary),
+                    Err(e) => {
+                        let summary =
+                            format!("{}, but the continuation could not be published ({e}); run again", d.summary);
+                        d = d.end(Status::Partial, summary);
+                        d.retryable = true;
+                    }
+                },
+                Err(why) => {
+                    let summary = format!("{}; no continuation ({why}): run again", d.summary);
+                    d = d.end(Status::Partial, summary);
+                    d.retryable = true;
+                }
+            }
+        }
         let now_ms = self.rec.clock.now_ms();
         let elapsed = millis(self.started.elapsed());
         let (rpo, rto) = recovery_objectives(&d.tapes, d.failure_at, d.last_seen_online, d.last_item_at, &|barcode| {

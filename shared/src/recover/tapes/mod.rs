@@ -314,7 +314,9 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
         match self.continue_later(&d).await {
             Ok(id) => {
                 let summary = format!("{} (continuation {id})", d.summary);
-                d.end(Status::Continued, summary)
+                let mut d = d.end(Status::Continued, summary);
+                d.continued = true;
+                d
             }
             Err(e) => {
                 let mut d = d.end(
