@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
+use serde_json::{Map, Value};
 
 use crate::fleet::re;
+use crate::validate::{self, Member, Misfit, Shape};
 use crate::world::{Message, Topic, World};
 
 pub const XMLNS: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
@@ -28,6 +30,15 @@ impl SnsError {
 
     pub fn internal() -> Self {
         Self { status: 500, code: "InternalError", message: "Internal Error".into() }
+    }
+
+    /// A request that does not fit the model's input shape: SNS answers the framework's
+    /// `ValidationError` (not a code of the model) in the same wording as the JSON services.
+    fn validation(misfit: Misfit) -> Self {
+        let message = match misfit {
+            Misfit::Type(m) | Misfit::Constraints { message: m, .. } => m,
+        };
+        Self { status: 400, code: "ValidationError", message }
     }
 
     pub fn throttled() -> Self {
@@ -87,52 +98,106 @@ pub fn call(
         _ => return Err(SnsError::invalid("Invalid parameter: Version must be 2010-03-31")),
     }
     let action = params.get("Action").map(String::as_str).unwrap_or("");
+    let Some(shape) = validate::sns_input_shape(action) else { return Err(unknown_action(action)) };
+    if let Some(misfit) = validate::misfit(shape, &decode(shape, params, "")) {
+        return Err(SnsError::validation(misfit));
+    }
     match action {
         "Publish" => publish(world, params, request_id, new_id),
-        "CreateTopic" => {
-            let name = params.get("Name").ok_or_else(|| SnsError::invalid("Invalid parameter: Name"))?;
-            let valid = !name.is_empty()
-                && name.len() <= 256
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            if !valid {
-                return Err(SnsError::invalid(
-                    "Invalid parameter: Topic Name must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.",
-                ));
-            }
-            let arn = format!("arn:aws:sns:{}:{}:{name}", world.region, world.account);
-            world.topics.entry(arn.clone()).or_insert_with(|| Topic {
-                arn: arn.clone(),
-                name: name.clone(),
-                deliver_to: None,
-            });
-            Ok(Answer {
-                xml: wrap("CreateTopic", &format!("<TopicArn>{}</TopicArn>", escape(&arn)), request_id),
-                delivery: None,
-            })
-        }
-        "ListTopics" => {
-            let after = params.get("NextToken");
-            let mut arns: Vec<&String> = world.topics.keys().filter(|k| after.is_none_or(|a| *k > a)).collect();
-            let more = arns.len() > 100;
-            arns.truncate(100);
-            let members: String =
-                arns.iter().map(|a| format!("<member><TopicArn>{}</TopicArn></member>", escape(a))).collect();
-            let next = match (more, arns.last()) {
-                (true, Some(last)) => format!("<NextToken>{}</NextToken>", escape(last)),
-                _ => String::new(),
-            };
-            Ok(Answer {
-                xml: wrap("ListTopics", &format!("<Topics>{members}</Topics>{next}"), request_id),
-                delivery: None,
-            })
-        }
-        "" => Err(SnsError::invalid("Invalid parameter: Action")),
-        other => Err(SnsError {
+        "CreateTopic" => create_topic(world, params, request_id),
+        "ListTopics" => Ok(list_topics(world, params, request_id)),
+        other => Err(unknown_action(other)),
+    }
+}
+
+fn unknown_action(action: &str) -> SnsError {
+    match action {
+        "" => SnsError::invalid("Invalid parameter: Action"),
+        other => SnsError {
             status: 400,
             code: "InvalidAction",
             message: format!("The action {other} is not valid for this web service."),
-        }),
+        },
     }
+}
+
+/// Whether the form has the parameter `at` or any below it (`at.member.1`, ...).
+fn present(params: &BTreeMap<String, String>, at: &str) -> bool {
+    params
+        .range(at.to_owned()..)
+        .take_while(|(k, _)| k.starts_with(at))
+        .any(|(k, _)| k.len() == at.len() || k[at.len()..].starts_with('.'))
+}
+
+/// The members of `members` found in the form under `prefix`, read into JSON as the query
+/// protocol lays them out (lists as `Name.member.N`, maps as `Name.entry.N.<key>` and
+/// `.<value>`), so the model's constraints can be checked as for the JSON services.
+fn decode(members: &[Member], params: &BTreeMap<String, String>, prefix: &str) -> Map<String, Value> {
+    members
+        .iter()
+        .filter_map(|m| {
+            let at = if prefix.is_empty() { m.name.to_owned() } else { format!("{prefix}.{}", m.name) };
+            decode_value(m.shape, params, &at).map(|v| (m.name.to_owned(), v))
+        })
+        .collect()
+}
+
+fn decode_value(shape: &Shape, params: &BTreeMap<String, String>, at: &str) -> Option<Value> {
+    if !present(params, at) {
+        return None;
+    }
+    Some(match shape {
+        Shape::Struct(members) => Value::Object(decode(members, params, at)),
+        Shape::List(item) => Value::Array(
+            (1..)
+                .map(|n| format!("{at}.member.{n}"))
+                .take_while(|p| present(params, p))
+                .map(|p| decode_value(item, params, &p).unwrap_or(Value::Null))
+                .collect(),
+        ),
+        Shape::Map { value, key_name, value_name } => Value::Object(
+            (1..)
+                .map(|n| format!("{at}.entry.{n}"))
+                .take_while(|p| present(params, p))
+                .filter_map(|p| {
+                    let key = params.get(&format!("{p}.{key_name}"))?.clone();
+                    Some((key, decode_value(value, params, &format!("{p}.{value_name}")).unwrap_or(Value::Null)))
+                })
+                .collect(),
+        ),
+        Shape::Str(_) | Shape::Int(_) | Shape::Long(_) | Shape::Bool => Value::String(params.get(at)?.clone()),
+    })
+}
+
+fn create_topic(world: &mut World, params: &BTreeMap<String, String>, request_id: &str) -> Result<Answer, SnsError> {
+    let name = params.get("Name").ok_or_else(|| SnsError::invalid("Invalid parameter: Name"))?;
+    let valid = !name.is_empty()
+        && name.len() <= 256
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(SnsError::invalid(
+            "Invalid parameter: Topic Name must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.",
+        ));
+    }
+    let arn = format!("arn:aws:sns:{}:{}:{name}", world.region, world.account);
+    world.topics.entry(arn.clone()).or_insert_with(|| Topic { arn: arn.clone(), name: name.clone(), deliver_to: None });
+    Ok(Answer {
+        xml: wrap("CreateTopic", &format!("<TopicArn>{}</TopicArn>", escape(&arn)), request_id),
+        delivery: None,
+    })
+}
+
+fn list_topics(world: &World, params: &BTreeMap<String, String>, request_id: &str) -> Answer {
+    let after = params.get("NextToken");
+    let mut arns: Vec<&String> = world.topics.keys().filter(|k| after.is_none_or(|a| *k > a)).collect();
+    let more = arns.len() > 100;
+    arns.truncate(100);
+    let members: String = arns.iter().map(|a| format!("<member><TopicArn>{}</TopicArn></member>", escape(a))).collect();
+    let next = match (more, arns.last()) {
+        (true, Some(last)) => format!("<NextToken>{}</NextToken>", escape(last)),
+        _ => String::new(),
+    };
+    Answer { xml: wrap("ListTopics", &format!("<Topics>{members}</Topics>{next}"), request_id), delivery: None }
 }
 
 /// An SNS topic ARN: `arn:PARTITION:sns:REGION:ACCOUNT:NAME`.
@@ -301,5 +366,86 @@ mod tests {
         assert_eq!(e.message, "Invalid parameter: TargetArn");
         let e = publish_to("TopicArn", "arn:aws:sns:us-east-1:123456789012:unknown").err().unwrap();
         assert_eq!((e.status, e.code, e.message.as_str()), (404, "NotFound", "Topic does not exist"));
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn refusal(pairs: &[(&str, &str)]) -> SnsError {
+        let mut params = form(&[("Version", "2010-03-31")]);
+        params.extend(form(pairs));
+        call(&mut world(), &params, "req", || "id".to_owned()).err().unwrap()
+    }
+
+    #[test]
+    fn members_the_model_requires_are_validation_errors_in_aws_wording() {
+        let e = refusal(&[("Action", "Publish"), ("TopicArn", "arn:aws:sns:us-east-1:123456789012:t")]);
+        assert_eq!((e.status, e.code), (400, "ValidationError"));
+        assert_eq!(
+            e.message,
+            "1 validation error detected: Value null at 'message' failed to satisfy constraint: Member must not be null"
+        );
+        let e = refusal(&[("Action", "CreateTopic")]);
+        assert!(e.message.contains("Value null at 'name'"), "{}", e.message);
+        let e = refusal(&[
+            ("Action", "Publish"),
+            ("Message", "m"),
+            ("MessageAttributes.entry.1.Name", "a"),
+            ("MessageAttributes.entry.1.Value.StringValue", "v"),
+        ]);
+        assert!(e.message.contains("Value null at 'messageAttributes.a.member.dataType'"), "{}", e.message);
+    }
+
+    #[test]
+    fn create_topic_tags_follow_the_model() {
+        let key = "k".repeat(129);
+        let e = refusal(&[
+            ("Action", "CreateTopic"),
+            ("Name", "t2"),
+            ("Tags.member.1.Key", &key),
+            ("Tags.member.1.Value", "v"),
+            ("Tags.member.2.Key", "k"),
+        ]);
+        assert_eq!(e.code, "ValidationError");
+        assert!(e.message.starts_with("2 validation errors detected: "), "{}", e.message);
+        assert!(
+            e.message.contains(
+                "at 'tags.1.member.key' failed to satisfy constraint: Member must have length less than or equal to 128"
+            ),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("Value null at 'tags.2.member.value'"), "{}", e.message);
+        let value = "v".repeat(256);
+        let params = form(&[
+            ("Action", "CreateTopic"),
+            ("Version", "2010-03-31"),
+            ("Name", "t2"),
+            ("Tags.member.1.Key", "k"),
+            ("Tags.member.1.Value", &value),
+            ("Tags.member.2.Key", "e"),
+            ("Tags.member.2.Value", ""),
+        ]);
+        assert!(call(&mut world(), &params, "req", || "id".to_owned()).is_ok(), "at the model's bounds");
+    }
+
+    #[test]
+    fn the_form_is_read_as_the_query_protocol_lays_it_out() {
+        let params = form(&[
+            ("Tags.member.1.Key", "a"),
+            ("Tags.member.2.Key", "b"),
+            ("Tags.member.2.Value", "2"),
+            ("Tags.member.4.Key", "after a gap: not read"),
+            ("Attributes.entry.1.key", "DisplayName"),
+            ("Attributes.entry.1.value", "d"),
+            ("NameX", "not Name"),
+        ]);
+        let members = validate::sns_input_shape("CreateTopic").unwrap();
+        let v = Value::Object(decode(members, &params, ""));
+        assert_eq!(
+            v,
+            serde_json::json!({"Tags": [{"Key": "a"}, {"Key": "b", "Value": "2"}], "Attributes": {"DisplayName": "d"}})
+        );
     }
 }

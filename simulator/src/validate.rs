@@ -1,13 +1,15 @@
-//! Request validation per the Storage Gateway model, before any state is looked at, in
-//! the two passes AWS makes: the body is read into the operation's input shape first (a
-//! member of the wrong JSON type, however deep, is a `SerializationException`), then every
-//! constraint of the model is checked (required members, lengths, patterns, ranges, enums,
-//! list members) and all violations are answered together as `InvalidGatewayRequestException`
-//! / `InvalidParameters`, in AWS's wording:
+//! Request validation per the service models, before any state is looked at, in the two
+//! passes AWS makes: the body is read into the operation's input shape first (a member of
+//! the wrong JSON type, however deep, is a serialization error), then every constraint of
+//! the model is checked (required members, lengths, patterns, ranges, enums, list members,
+//! map values) and all violations are answered together, in AWS's wording:
 //! `2 validation errors detected: Value 'bad;key' at 'tags.1.member.key' failed to satisfy
 //! constraint: Member must satisfy regular expression pattern: ...; Value null at ...`.
+//! Storage Gateway answers them as `InvalidGatewayRequestException` / `InvalidParameters`
+//! ([`check`]); SNS as `ValidationError` (`crate::sns`, through [`misfit`]).
 //!
-//! The shapes below are transcribed from botocore's `storagegateway/2013-06-30/service-2.json`.
+//! The shapes below are transcribed from botocore's `storagegateway/2013-06-30` and
+//! `sns/2010-03-31` `service-2.json`; `tests/conformance.rs` checks them against those files.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -28,6 +30,13 @@ pub enum Shape {
     Bool,
     List(&'static Shape),
     Struct(&'static [Member]),
+    /// A map with string keys; the names are its key and value on the query protocol's
+    /// wire (`MessageAttributes.entry.N.Name` / `.Value`).
+    Map {
+        value: &'static Shape,
+        key_name: &'static str,
+        value_name: &'static str,
+    },
 }
 
 /// A string shape's constraints.
@@ -138,6 +147,32 @@ const CREATE_CACHED_VOLUME: &[Member] = &[
 ];
 const DESCRIBE_CACHED_VOLUMES: &[Member] = &[req("VolumeARNs", &VOLUME_ARNS)];
 
+/// SNS's unconstrained `String`, `topicARN`, `message`, ... shapes.
+const STRING: Shape = Shape::Str(Str { min: None, max: None, pattern: None, values: &[] });
+const SNS_TAG: Shape = Shape::Struct(&[req("Key", &SNS_TAG_KEY), req("Value", &SNS_TAG_VALUE)]);
+const SNS_TAG_KEY: Shape = sized(1, 128);
+const SNS_TAG_VALUE: Shape = sized(0, 256);
+const MESSAGE_ATTRIBUTE_VALUE: Shape =
+    Shape::Struct(&[req("DataType", &STRING), opt("StringValue", &STRING), opt("BinaryValue", &STRING)]);
+const PUBLISH: &[Member] = &[
+    opt("TopicArn", &STRING),
+    opt("TargetArn", &STRING),
+    opt("PhoneNumber", &STRING),
+    req("Message", &STRING),
+    opt("Subject", &STRING),
+    opt("MessageStructure", &STRING),
+    opt("MessageAttributes", &Shape::Map { value: &MESSAGE_ATTRIBUTE_VALUE, key_name: "Name", value_name: "Value" }),
+    opt("MessageDeduplicationId", &STRING),
+    opt("MessageGroupId", &STRING),
+];
+const CREATE_TOPIC: &[Member] = &[
+    req("Name", &STRING),
+    opt("Attributes", &Shape::Map { value: &STRING, key_name: "key", value_name: "value" }),
+    opt("Tags", &Shape::List(&SNS_TAG)),
+    opt("DataProtectionPolicy", &STRING),
+];
+const LIST_TOPICS: &[Member] = &[opt("NextToken", &STRING)];
+
 /// The input members of every operation the simulator answers; `None` for any other.
 pub fn input_shape(op: &str) -> Option<&'static [Member]> {
     Some(match op {
@@ -162,6 +197,16 @@ pub fn input_shape(op: &str) -> Option<&'static [Member]> {
     })
 }
 
+/// The input members of every SNS action the simulator answers; `None` for any other.
+pub fn sns_input_shape(action: &str) -> Option<&'static [Member]> {
+    Some(match action {
+        "Publish" => PUBLISH,
+        "CreateTopic" => CREATE_TOPIC,
+        "ListTopics" => LIST_TOPICS,
+        _ => return None,
+    })
+}
+
 /// The member name as AWS writes it in validation messages (`gatewayARN`, `kMSKey`).
 fn camel(name: &str) -> String {
     let mut chars = name.chars();
@@ -171,26 +216,43 @@ fn camel(name: &str) -> String {
     }
 }
 
-/// Validates `body` as the input of `members`: types first, then every constraint.
-pub fn check(members: &[Member], body: &Map<String, Value>) -> Result<(), ApiError> {
+/// Why a request does not fit its operation's input shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Misfit {
+    /// A member of the wrong JSON type: the serialization error's message.
+    Type(String),
+    /// The model's constraints it violates, all of them in one message in AWS's wording,
+    /// and the top-level member of the first.
+    Constraints { message: String, parameter: &'static str },
+}
+
+/// Reads `body` as the input of `members`: types first, then every constraint.
+pub fn misfit(members: &[Member], body: &Map<String, Value>) -> Option<Misfit> {
     for m in members {
         if let Some(v) = body.get(m.name) {
-            types(m.shape, v, &camel(m.name))?;
+            if let Err(e) = types(m.shape, v, &camel(m.name)) {
+                return Some(Misfit::Type(e));
+            }
         }
     }
     let mut found = Vec::new();
     for m in members {
         member(m, body.get(m.name), &camel(m.name), m.name, &mut found);
     }
-    match found.first() {
+    let parameter = found.first()?.1;
+    let n = found.len();
+    let list: Vec<&str> = found.iter().map(|(v, _)| v.as_str()).collect();
+    let message = format!("{n} validation error{} detected: {}", if n == 1 { "" } else { "s" }, list.join("; "));
+    Some(Misfit::Constraints { message, parameter })
+}
+
+/// Validates `body` as a Storage Gateway input: `SerializationException` for a wrong
+/// type, `InvalidGatewayRequestException` / `InvalidParameters` for the constraints.
+pub fn check(members: &[Member], body: &Map<String, Value>) -> Result<(), ApiError> {
+    match misfit(members, body) {
         None => Ok(()),
-        Some((_, parameter)) => {
-            let n = found.len();
-            let list: Vec<&str> = found.iter().map(|(v, _)| v.as_str()).collect();
-            let message =
-                format!("{n} validation error{} detected: {}", if n == 1 { "" } else { "s" }, list.join("; "));
-            Err(ApiError::invalid_parameters(message, parameter))
-        }
+        Some(Misfit::Type(message)) => Err(ApiError::serialization(&message)),
+        Some(Misfit::Constraints { message, parameter }) => Err(ApiError::invalid_parameters(message, parameter)),
     }
 }
 
@@ -205,12 +267,17 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-fn mismatch(path: &str, v: &Value, expected: &str) -> ApiError {
-    ApiError::serialization(&format!("Cannot read {} at '{path}' as {expected}", json_kind(v)))
+fn mismatch(path: &str, v: &Value, expected: &str) -> String {
+    format!("Cannot read {} at '{path}' as {expected}", json_kind(v))
+}
+
+/// A map value's path: `messageAttributes.NAME.member`, as list members are `tags.1.member`.
+fn map_value_path(path: &str, key: &str) -> String {
+    format!("{path}.{key}.member")
 }
 
 /// The first pass: every value present has the JSON type its shape needs (null is absent).
-fn types(shape: &Shape, v: &Value, path: &str) -> Result<(), ApiError> {
+fn types(shape: &Shape, v: &Value, path: &str) -> Result<(), String> {
     match (shape, v) {
         (_, Value::Null) | (Shape::Str(_), Value::String(_)) | (Shape::Bool, Value::Bool(_)) => Ok(()),
         (Shape::Int(_), Value::Number(n)) if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) => Ok(()),
@@ -222,12 +289,16 @@ fn types(shape: &Shape, v: &Value, path: &str) -> Result<(), ApiError> {
             Some(x) => types(m.shape, x, &format!("{path}.{}", camel(m.name))),
             None => Ok(()),
         }),
+        (Shape::Map { value, .. }, Value::Object(map)) => {
+            map.iter().try_for_each(|(k, x)| types(value, x, &map_value_path(path, k)))
+        }
         (Shape::Str(_), _) => Err(mismatch(path, v, "a string")),
         (Shape::Int(_), _) => Err(mismatch(path, v, "an integer")),
         (Shape::Long(_), _) => Err(mismatch(path, v, "a long integer")),
         (Shape::Bool, _) => Err(mismatch(path, v, "a boolean")),
         (Shape::List(_), _) => Err(mismatch(path, v, "a list")),
         (Shape::Struct(_), _) => Err(mismatch(path, v, "a structure")),
+        (Shape::Map { .. }, _) => Err(mismatch(path, v, "a map")),
     }
 }
 
@@ -278,6 +349,15 @@ fn constraints(shape: &Shape, v: &Value, path: &str, top: &'static str, found: &
         (Shape::Struct(members), Value::Object(map)) => {
             for m in members.iter() {
                 member(m, map.get(m.name), &format!("{path}.{}", camel(m.name)), top, found);
+            }
+        }
+        (Shape::Map { value, .. }, Value::Object(map)) => {
+            for (k, x) in map {
+                let at = map_value_path(path, k);
+                match x {
+                    Value::Null => violation(found, top, &at, None, "Member must not be null"),
+                    x => constraints(value, x, &at, top, found),
+                }
             }
         }
         _ => {}

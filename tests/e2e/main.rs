@@ -1,10 +1,10 @@
 //! End-to-end tests: the real AWS SDK clients, over HTTP on loopback, against the
-//! simulator. One test binary, so the SDK is linked once.
+//! simulator (and, for the ledger, `LEDGER_ENDPOINT` when set). One test binary, so the
+//! SDK is linked once.
 
-mod binaries;
-mod infra;
+mod guard;
+mod matrix;
 mod monitor;
+mod readiness;
 mod recover;
-mod reliability;
-mod replay;
-mod simulator_api;
+mod volumes;

@@ -1,30 +1,56 @@
-//! Support for the end-to-end tests: a simulator on an ephemeral loopback port and the
-//! real AWS SDK clients pointed at it, plus the configurations the functions would read.
+//! What every end-to-end test (and the benchmarks) share: a simulator on an ephemeral
+//! loopback port, the real AWS SDK clients pointed at it, a ledger table of its own (on the
+//! simulator, or on a DynamoDB the project did not write: `LEDGER_ENDPOINT`, e.g. moto's
+//! server in CI), the configurations the functions would read, a clock the tests move, and
+//! the function binaries run under a local Lambda.
 
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use aws_sdk_storagegateway::config::Credentials;
+use local_lambda::{FunctionProcess, LocalFunction, Outcome};
+use serde_json::Value;
 use shared::arn::{GatewayArn, TopicArn};
-use shared::aws::sdk::Clients;
-use shared::config::{DisablePolicy, MonitorConfig, RecoverConfig};
-use simulator::generate::{FleetShape, generate};
-use simulator::{Fleet, Running, Simulator};
+use shared::aws::{Clients, DynamoLedger, SdkNotifier, SdkStorageGateway};
+use shared::config::{DisablePolicy, GuardThresholds, MonitorConfig, RecoverConfig, VolumeRecovery};
+use shared::deadline::Budget;
+use shared::handoff::GatewayOffline;
+use shared::memory::{ManualClock, MemoryQueue};
+use shared::model::GatewayKind;
+use shared::monitor::{Monitor, MonitorAnswer, MonitorRequest, MonitorSummary};
+use shared::ports::SystemClock;
+use shared::recover::{Approval, Recovery, RecoveryReport, RecoveryRequest, Source};
+use simulator::generate::{FleetShape, PRIMARY, generate};
+use simulator::{FaultConfig, FaultSpec, Fleet, Running, Service, Simulator};
 
 pub use local_lambda;
 pub use simulator;
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
+/// A time for tests that move the clock: 2026-11-25T10:00:00Z.
+pub const T0: i64 = 1_795_600_800;
 
-/// A simulator and clients talking to it.
+/// A DynamoDB endpoint other than the simulator, for the ledger (`LEDGER_ENDPOINT`).
+pub fn ledger_endpoint() -> Option<String> {
+    std::env::var("LEDGER_ENDPOINT").ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A simulator, clients talking to it, and a ledger table of the lab's own.
 pub struct Lab {
     pub sim: Running,
     pub sdk: SdkConfig,
     pub clients: Clients,
+    pub ledger: DynamoLedger,
+    /// Where the ledger lives: the simulator's URL, or `LEDGER_ENDPOINT`.
+    pub ledger_url: String,
 }
 
-/// SDK configuration for the simulator at `url`, with throwaway credentials.
+/// SDK configuration for an endpoint, with throwaway credentials.
 pub async fn sdk_config(url: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(REGION))
@@ -34,12 +60,43 @@ pub async fn sdk_config(url: &str) -> SdkConfig {
         .await
 }
 
+/// A table name no other lab uses (moto's server is shared by every test of a run).
+fn table_name() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("ledger-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Creates the ledger's table as the stack does: `pk` and `sk` strings, on demand.
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
+    let attr = |n: &str| {
+        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().expect("attr")
+    };
+    let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().expect("key");
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk"))
+        .attribute_definitions(attr("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .send()
+        .await
+        .expect("the ledger table is created");
+}
+
 impl Lab {
     pub async fn start(fleet: Fleet) -> Lab {
         let sim = Simulator::new(fleet).expect("valid fleet").start("127.0.0.1:0").await.expect("listen");
         let sdk = sdk_config(&sim.url()).await;
         let clients = Clients::new(&sdk);
-        Lab { sim, sdk, clients }
+        let ledger_url = ledger_endpoint().unwrap_or_else(|| sim.url());
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(&ledger_url).build(),
+        );
+        let table = table_name();
+        create_table(&dynamodb, &table).await;
+        Lab { sim, sdk, clients, ledger: DynamoLedger { client: dynamodb, table }, ledger_url }
     }
 
     /// The fleet shipped in `simulator/fleets/sample.json`.
@@ -58,8 +115,125 @@ impl Lab {
         aws_sdk_storagegateway::Client::new(&self.sdk)
     }
 
-    pub fn sns(&self) -> aws_sdk_sns::Client {
-        aws_sdk_sns::Client::new(&self.sdk)
+    pub fn recovery<'a>(
+        &'a self,
+        config: &'a RecoverConfig,
+    ) -> Recovery<'a, SdkStorageGateway, SdkNotifier, DynamoLedger, SystemClock> {
+        Recovery {
+            gateway: &self.clients.gateway,
+            notifier: &self.clients.notifier,
+            ledger: &self.ledger,
+            clock: &SystemClock,
+            config,
+        }
+    }
+
+    /// Runs a recovery in this process, as one invocation with its own request id.
+    pub async fn recover_with(&self, config: &RecoverConfig, req: RecoveryRequest, budget: Duration) -> RecoveryReport {
+        static REQUESTS: AtomicU64 = AtomicU64::new(1);
+        let id = format!("test-request-{}", REQUESTS.fetch_add(1, Ordering::Relaxed));
+        self.recovery(config).run(req, Budget::after(budget, Duration::from_secs(30)), &id).await
+    }
+
+    pub async fn recover(&self, req: RecoveryRequest) -> RecoveryReport {
+        self.recover_with(&self.recover_config(), req, Duration::from_secs(600)).await
+    }
+
+    /// The recovery's configuration for this lab.
+    pub fn recover_config(&self) -> RecoverConfig {
+        RecoverConfig { ledger_table: self.ledger.table.clone(), ..recover_config() }
+    }
+
+    pub fn monitor_config(&self, grace_secs: u64) -> MonitorConfig {
+        MonitorConfig { ledger_table: self.ledger.table.clone(), ..monitor_config(grace_secs) }
+    }
+
+    /// Runs the monitor in this process with a clock the test moves.
+    pub async fn monitor_with<C: shared::ports::Clock>(
+        &self,
+        config: &MonitorConfig,
+        clock: &C,
+        queue: Option<&MemoryQueue>,
+        request: MonitorRequest,
+    ) -> MonitorAnswer {
+        let monitor = Monitor {
+            gateway: &self.clients.gateway,
+            notifier: &self.clients.notifier,
+            ledger: &self.ledger,
+            queue,
+            clock,
+            config,
+        };
+        monitor.run(request, Budget::after(Duration::from_secs(100), Duration::from_secs(10))).await
+    }
+
+    /// A scheduled sweep, with a 900-second grace period.
+    pub async fn sweep(&self, clock: &ManualClock) -> MonitorSummary {
+        summary(self.monitor_with(&self.monitor_config(900), clock, None, MonitorRequest::Sweep).await)
+    }
+
+    /// The environment a function binary needs to use this lab's ledger.
+    pub fn ledger_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![("LEDGER_TABLE_NAME", self.ledger.table.clone())];
+        if let Some(url) = ledger_endpoint() {
+            env.push(("AWS_ENDPOINT_URL_DYNAMODB", url));
+        }
+        env
+    }
+
+    /// The ledger's items of one partition whose sort key starts with `prefix`.
+    pub async fn ledger_items(&self, pk: &str, prefix: &str) -> Vec<shared::ports::Item> {
+        shared::ports::Ledger::query(&self.ledger, pk, prefix).await.expect("the ledger answers")
+    }
+
+    /// Storage Gateway calls that changed something.
+    pub fn mutations(&self) -> Vec<String> {
+        self.sim
+            .calls()
+            .into_iter()
+            .filter(|c| c.mutating && c.service == Service::StorageGateway)
+            .map(|c| c.operation)
+            .collect()
+    }
+
+    /// Applied calls of one operation.
+    pub fn count(&self, op: &str) -> usize {
+        self.sim.applied(op).len()
+    }
+
+    /// Barcodes on a gateway, with each one's status.
+    pub fn tapes_on(&self, id: &str) -> Vec<(String, String)> {
+        let arn = gateway(id).to_string();
+        self.sim.with_world(|w| {
+            w.tapes
+                .values()
+                .filter(|t| t.gateway_arn.as_deref() == Some(arn.as_str()))
+                .map(|t| (t.barcode.clone(), t.status.clone()))
+                .collect()
+        })
+    }
+
+    /// Messages published to a topic, newest last.
+    pub fn published(&self, topic_name: &str) -> Vec<simulator::world::Message> {
+        let suffix = format!(":{topic_name}");
+        self.sim.messages().into_iter().filter(|m| m.topic_arn.ends_with(&suffix)).collect()
+    }
+
+    /// Hand-offs published so far, as JSON.
+    pub fn hand_offs(&self) -> Vec<Value> {
+        self.published("gateway-recovery")
+            .into_iter()
+            .filter_map(|m| serde_json::from_str::<Value>(&m.message).ok())
+            .filter(|v| v["type"] == "GatewayOffline")
+            .collect()
+    }
+}
+
+/// The summary of a monitor answer (panics on the readiness report: tests know which).
+pub fn summary(a: MonitorAnswer) -> MonitorSummary {
+    match a {
+        MonitorAnswer::Summary(s) => *s,
+        other => panic!("expected a summary, got {other:?}"),
     }
 }
 
@@ -76,20 +250,30 @@ pub fn tape_arn(barcode: &str) -> String {
 }
 
 pub fn topic(name: &str) -> TopicArn {
-    TopicArn::parse("test", &format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}")).expect("topic")
+    TopicArn::parse("test", &topic_arn(name)).expect("topic")
 }
 
+pub fn topic_arn(name: &str) -> String {
+    format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}")
+}
+
+/// The recovery's configuration as the template sets it, with a 1-second heartbeat.
 pub fn recover_config() -> RecoverConfig {
     RecoverConfig {
         report_topic: topic("gateway-reports"),
         recovery_topic: Some(topic("gateway-recovery")),
+        ledger_table: "ledger".into(),
         standby: None,
+        volume_standby: None,
         disable_policy: DisablePolicy::Tagged,
-        max_concurrency: 32,
+        volume_recovery: VolumeRecovery::Clone,
+        max_concurrency: 64,
+        max_auto_disables_per_hour: 5,
         time_budget: Duration::from_secs(840),
         deadline_margin: Duration::from_secs(60),
         max_slices: 20,
         lease_heartbeat: Duration::from_secs(1),
+        verify_wait: Duration::from_secs(10),
         reconfirm_after: Duration::from_secs(30),
     }
 }
@@ -100,6 +284,132 @@ pub fn monitor_config(grace_secs: u64) -> MonitorConfig {
         grace: Duration::from_secs(grace_secs),
         recovery_topic: topic("gateway-recovery"),
         report_topic: topic("gateway-reports"),
-        max_concurrency: 32,
+        ledger_table: "ledger".into(),
+        reprobe_queue: None,
+        max_concurrency: 64,
+        guard: GuardThresholds::default(),
+        disable_policy: DisablePolicy::Tagged,
+        standby: None,
+        volume_standby: None,
     }
 }
+
+/// A direct invocation for a gateway.
+pub fn direct(failed: &str) -> RecoveryRequest {
+    RecoveryRequest {
+        failed: gateway(failed),
+        standby: None,
+        dry_run: false,
+        approval: Approval::default(),
+        source: Source::Direct,
+    }
+}
+
+/// The hand-off `gateway-monitor` publishes for `tape-primary`'s outage at 10:00.
+pub fn hand_off() -> GatewayOffline {
+    GatewayOffline::new(
+        &gateway(PRIMARY),
+        "tape-primary",
+        GatewayKind::Tape,
+        "2026-11-25T10:00:00Z",
+        "2026-11-25T10:15:00Z",
+    )
+}
+
+pub fn hand_off_request() -> RecoveryRequest {
+    RecoveryRequest { source: Source::Handoff(hand_off()), ..direct(PRIMARY) }
+}
+
+/// Simulated latency on every Storage Gateway call.
+pub fn latency(ms: u64) -> FaultConfig {
+    FaultConfig { global: FaultSpec { latency_ms: ms, ..Default::default() }, ..Default::default() }
+}
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
+}
+
+/// Both function binaries (and the drill), built once per test run with the cargo running
+/// the tests.
+pub fn binaries() -> &'static Binaries {
+    static BUILT: OnceLock<Binaries> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        match local_lambda::build::build(&cargo, &["gateway-monitor", "recover-gateway", "drill"], false) {
+            Ok(mut b) => Binaries {
+                monitor: b.remove("gateway-monitor").expect("built"),
+                recover: b.remove("recover-gateway").expect("built"),
+                drill: b.remove("drill").expect("built"),
+            },
+            Err(e) => panic!("building the function binaries failed: {e}"),
+        }
+    })
+}
+
+pub struct Binaries {
+    pub monitor: PathBuf,
+    pub recover: PathBuf,
+    pub drill: PathBuf,
+}
+
+/// The functions' names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    Monitor,
+    Recover,
+}
+
+impl Function {
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Monitor => "gateway-monitor",
+            Function::Recover => "recover-gateway",
+        }
+    }
+}
+
+/// The environment each function runs with in these tests (the template's, with a
+/// 1-second lease heartbeat), plus the lab's ledger.
+pub fn function_env(lab: &Lab, f: Function) -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        ("REPORT_TOPIC_ARN", topic_arn("gateway-reports")),
+        ("RECOVERY_TOPIC_ARN", topic_arn("gateway-recovery")),
+        ("RUST_LOG", "warn".into()),
+    ];
+    match f {
+        Function::Recover => env.push(("LEASE_HEARTBEAT_SECONDS", "1".into())),
+        Function::Monitor => env.push(("OFFLINE_GRACE_SECONDS", "900".into())),
+    }
+    env.extend(lab.ledger_env());
+    env
+}
+
+/// A function binary running against the lab's simulator, as Lambda runs it.
+pub struct FunctionUnderTest {
+    pub function: LocalFunction,
+    pub process: FunctionProcess,
+}
+
+/// Starts a function binary with `env` (see [`function_env`]).
+pub async fn start(lab: &Lab, f: Function, env: &[(&str, String)]) -> FunctionUnderTest {
+    let b = binaries();
+    let binary = if f == Function::Monitor { &b.monitor } else { &b.recover };
+    let function =
+        LocalFunction::start(f.name(), REGION, ACCOUNT, Duration::from_secs(900)).await.expect("local lambda");
+    let process = FunctionProcess::spawn(binary, &function, &lab.sim.url(), REGION, env, None).expect("spawn");
+    FunctionUnderTest { function, process }
+}
+
+/// Invokes a running function and waits for its answer.
+pub async fn invoke(f: &FunctionUnderTest, event: &Value) -> Outcome {
+    f.function.invoke(event.to_string(), Duration::from_secs(300)).await.expect("the function answered")
+}
+
+/// A fleet with the primary and its standby, at a given size.
+pub fn tapes(n: usize) -> FleetShape {
+    FleetShape { tapes: n, ..Default::default() }
+}
+
+/// The id of the primary tape gateway of generated fleets.
+pub const FAILED: &str = PRIMARY;

@@ -54,9 +54,10 @@ pub(super) fn target_name(source: &Source, taken: &dyn Fn(&str) -> bool) -> Stri
     std::iter::once(base.clone()).chain((2..).map(|n| format!("{base}-r{n}"))).find(|n| !taken(n)).unwrap_or(base)
 }
 
-/// A client token per outage and volume: the same in every run of one recovery.
-fn client_token(recovery: &str, volume: &VolumeArn) -> String {
-    format!("rcv-{}", digest(&[recovery, volume.as_str()]))
+/// A client token per volume and recovery point: the same in every run that recovers this
+/// outage (a later outage brings a newer recovery point, so a new clone), whoever invoked it.
+fn client_token(volume: &VolumeArn, recovery_point: &str) -> String {
+    format!("rcv-{}", digest(&[volume.as_str(), recovery_point]))
 }
 
 fn tags_of(source: &Source, failed: &GatewayArn, recovery_id: &str) -> Vec<(String, String)> {
@@ -95,7 +96,6 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
         lease: Option<&Lease<'_, L, C>>,
     ) -> Result<Vec<ItemResult>, Stop> {
         let target = self.check_volume_standby(d, standby).await?;
-        let recovery = self.id.outage_id.clone().unwrap_or_else(|| self.id.recovery_id.clone());
         let pk = gateway_pk(&self.req.failed);
         let until = self.budget.stop_at();
         // The clones already chosen for this outage: their names are theirs.
@@ -106,8 +106,8 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
             .map_err(|e| Stop::Failed("could not read the clones from the ledger", e))?
             .into_iter()
             .filter(|r| {
-                let source = r.key.sk.strip_prefix("clone#").and_then(|v| VolumeArn::parse("ledger", v).ok());
-                source.is_some_and(|v| r.value.client_token == client_token(&recovery, &v))
+                let source = sources.iter().find(|s| r.key.sk == format!("clone#{}", s.volume));
+                source.is_some_and(|s| r.value.client_token == client_token(&s.volume, &s.recovery_point))
             })
             .map(|r| (r.key.sk.clone(), r))
             .collect();
@@ -127,7 +127,7 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
                     let taken = |n: &str| (target.names.contains_key(n) && !ours.contains(n)) || picked.contains(n);
                     let name = target_name(s, &taken);
                     picked.insert(name.clone());
-                    chosen.push((name, client_token(&recovery, &s.volume), None));
+                    chosen.push((name, client_token(&s.volume, &s.recovery_point), None));
                 }
             }
         }
@@ -249,7 +249,9 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
             network_interface: nic.to_owned(),
             client_token: token,
             kms: KmsSettings { encrypted: s.kms.encrypted || s.kms.key.is_some(), key: s.kms.key.clone() },
-            tags: tags_of(s, &self.req.failed, &self.id.recovery_id),
+            // The recovery that first chose this clone: the request must be the same in every
+            // run, or AWS refuses the reused client token.
+            tags: tags_of(s, &self.req.failed, &value.recovery_id),
         };
         // The client token makes a retry of this call safe.
         let created = self.sgw.call(Retry::Idempotent, until, || self.rec.gateway.clone_volume(&request)).await;
@@ -385,11 +387,11 @@ mod tests {
     }
 
     #[test]
-    fn client_tokens_are_per_outage_and_volume_and_within_the_models_bounds() {
+    fn client_tokens_are_per_volume_and_recovery_point_and_within_the_models_bounds() {
         let v = source(None).volume;
-        let t = client_token("sgw-34C5678D@2026-11-25T10:00:00Z", &v);
-        assert_eq!(t, client_token("sgw-34C5678D@2026-11-25T10:00:00Z", &v));
-        assert_ne!(t, client_token("sgw-34C5678D@2026-11-26T10:00:00Z", &v));
+        let t = client_token(&v, "2026-11-20T10:00:00.000Z");
+        assert_eq!(t, client_token(&v, "2026-11-20T10:00:00.000Z"), "every run of one outage asks for the same clone");
+        assert_ne!(t, client_token(&v, "2026-11-21T10:00:00.000Z"), "a newer recovery point is a new clone");
         assert!((5..=100).contains(&t.len()));
     }
 }
