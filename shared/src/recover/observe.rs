@@ -3,6 +3,7 @@
 
 use tokio::time::Instant;
 
+use super::lease::{Lease, LeaseDeps, Seen};
 use super::run::Run;
 use crate::arn::GatewayArn;
 use crate::ledger::{self, Hold, Outage, Stored, Watch, fleet_pk, gateway_pk, region_pk};
@@ -22,6 +23,8 @@ pub(super) struct Observed {
     pub outage: Result<Option<Stored<Outage>>, AwsError>,
     /// The monitor's debounce item, for when the gateway was last seen online.
     pub watch: Option<Watch>,
+    /// The gateway's lease before anything else was looked at (see [`super::lease`]).
+    pub lease: Seen,
 }
 
 /// What the reads say.
@@ -59,6 +62,8 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
         let failed = &self.req.failed;
         let until = self.budget.stop_at();
         let (sg, aux, ledger) = (self.rec.gateway, &self.aux, self.rec.ledger);
+        // First, so any run that worked on the gateway after these reads moved its version.
+        let lease = Lease::peek(LeaseDeps { ledger, clock: self.rec.clock, pacer: aux }, failed, until).await;
         let describe = async {
             let r = self.sgw.call(Retry::Idempotent, until, || sg.describe_gateway(failed)).await;
             (r, Instant::now())
@@ -86,6 +91,7 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
             holds: holds.map(|h| h.into_iter().map(|s| s.value).collect()),
             outage,
             watch: watch.ok().flatten().map(|s| s.value),
+            lease,
         }
     }
 }
@@ -134,6 +140,7 @@ mod tests {
             holds: Ok(vec![]),
             outage: Ok(None),
             watch: None,
+            lease: Seen::Absent,
         }
     }
 

@@ -9,8 +9,8 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::conclude::{Conclusion, Ending};
-use super::lease::{Lease, LeaseDeps, LeaseRequest, Taken};
-use super::observe::{Verdict, verdict};
+use super::lease::{Lease, LeaseDeps, LeaseRequest, Seen, Taken};
+use super::observe::{Observed, Verdict, verdict};
 use super::report::{
     Counts, DisableRecord, GatewayRef, HoldRef, ItemResult, LedgerRefs, RecoveryReport, Status, recovery_objectives,
 };
@@ -302,8 +302,8 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
         }
     }
 
-    /// The lease request of this run.
-    pub(super) fn lease_request(&self) -> LeaseRequest<'_> {
+    /// The lease request of this run, with the lease as it was before the first look.
+    pub(super) fn lease_request(&self, seen: Seen) -> LeaseRequest<'_> {
         LeaseRequest {
             gateway: &self.req.failed,
             owner: &self.id.request_id,
@@ -311,18 +311,35 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
             heartbeat: self.rec.config.lease_heartbeat,
             until: self.budget.stop_at(),
             finish_by: self.budget.finish_by(),
+            seen,
         }
     }
 
-    /// Takes the lease, or ends the run: a duplicate, or out of time.
-    pub(super) async fn take_lease(&self) -> Result<Lease<'_, L, C>, Stop> {
+    /// Takes the lease, or ends the run: a duplicate, out of time, or (when another run
+    /// worked since this one looked) an outage that run completed.
+    pub(super) async fn take_lease(&self, o: &Observed) -> Result<Lease<'_, L, C>, Stop> {
         let deps = LeaseDeps { ledger: self.rec.ledger, clock: self.rec.clock, pacer: &self.aux };
-        match Lease::take(deps, &self.lease_request()).await {
-            Ok(Taken::Ours(l)) => Ok(l),
+        match Lease::take(deps, &self.lease_request(o.lease)).await {
+            Ok(Taken::Ours(l)) => {
+                if !l.fresh() {
+                    if let Some(stop) = self.completed_meanwhile().await {
+                        l.release().await;
+                        return Err(stop);
+                    }
+                }
+                Ok(l)
+            }
             Ok(Taken::HeldBy(h)) => Err(Stop::Ended(
                 Status::Duplicate,
                 format!(
                     "recovery {} (invocation {}) is already working on this gateway; this invocation leaves the work to it",
+                    h.recovery_id, h.owner
+                ),
+            )),
+            Ok(Taken::Finished(h)) => Err(Stop::Ended(
+                Status::Duplicate,
+                format!(
+                    "recovery {} (invocation {}) worked on this gateway while this invocation waited, and has ended; this one leaves it at that",
                     h.recovery_id, h.owner
                 ),
             )),
@@ -331,6 +348,27 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
                 format!("the lease is held by invocation {} and the run ran out of time waiting; continuing", h.owner),
             )),
             Err(e) => Err(Stop::Failed("could not take the lease", e)),
+        }
+    }
+
+    /// Whether the outage of this hand-off was completed by a run since this one looked.
+    async fn completed_meanwhile(&self) -> Option<Stop> {
+        let outage = self.id.outage_id.as_ref()?;
+        if !matches!(self.req.source, Source::Handoff(_)) {
+            return None;
+        }
+        let key = Key::new(gateway_pk(&self.req.failed), format!("outage#{outage}"));
+        let until = self.budget.stop_at();
+        match self.aux.call(Retry::Idempotent, until, || ledger::load::<Outage>(self.rec.ledger, &key)).await {
+            Ok(Some(o)) if o.value.status == OutageStatus::Completed => Some(Stop::Ended(
+                Status::AlreadyCompleted,
+                format!(
+                    "the recovery for outage {outage} was completed ({}) while this invocation waited; this hand-off is a duplicate",
+                    o.value.recovery_id
+                ),
+            )),
+            Ok(_) => None,
+            Err(e) => Some(Stop::Failed("could not read the outage from the ledger", e)),
         }
     }
 
@@ -557,8 +595,17 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
             "recovery report"
         );
         // The run that does the work reports it; a duplicate must not. A recovery held by
-        // a correlated-outage hold is reported once, for the whole event, by the monitor.
-        let held_hand_off = !report.holds.is_empty() && matches!(self.req.source, Source::Handoff(_));
+        // a correlated-outage hold is reported once, for the whole event, by the monitor:
+        // so is one that stopped short while handed off under a hold (fifty refusals on
+        // the worst day would bury the one alert). Its report is in the logs and metrics,
+        // and the daily readiness check names a missing standby.
+        let held_hand_off = match &self.req.source {
+            Source::Handoff(m) => {
+                !report.holds.is_empty()
+                    || (m.held_by.is_some() && matches!(report.status, Status::Refused | Status::AwaitingApproval))
+            }
+            _ => false,
+        };
         if !report.status.publishes() || held_hand_off {
             return;
         }

@@ -23,7 +23,7 @@ use retrieve::{Retrieval, Retrieved};
 use super::conclude::{Ending, Items};
 use super::disable::{Purpose, record_of};
 use super::interlock::{AutoDisableTag, DisableDecision, Need, Weighed, decide};
-use super::observe::Observed;
+use super::observe::{Observed, find_gateway};
 use super::report::{DisableRecord, GatewayRef, ItemResult, Outcome, Status};
 use super::run::{Draft, Run, hold_refs};
 use super::standby::{self, Unusable};
@@ -225,10 +225,29 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
             let d = d.end(Status::Continued, "out of time before anything was changed; the next slice goes on");
             return self.settle_untouched(d).await;
         }
-        let lease = match self.take_lease().await {
+        let lease = match self.take_lease(o).await {
             Ok(l) => l,
             Err(stop) => return stop.apply(d),
         };
+        // Another run worked on the gateway since the first look: look again at what it
+        // may have changed (the standby's tapes, whether the gateway is disabled).
+        let (mut on_standby, mut decision) = (on_standby, decision);
+        if !lease.fresh() {
+            let (standby_tapes, summary) = tokio::join!(
+                crate::pacing::all(&self.sgw, until, Box::new(|from| sg.gateway_tapes(&standby, from))),
+                find_gateway(sg, &self.sgw, until, failed),
+            );
+            match standby_tapes {
+                Ok(t) => on_standby = t.into_iter().map(|t| (t.tape, t.status)).collect(),
+                Err(e) => {
+                    lease.release().await;
+                    return d.not_yet_or_error("could not list the standby's tapes", &e);
+                }
+            }
+            if matches!(summary, Ok(Some(ref s)) if s.disabled) {
+                decision = DisableDecision::AlreadyDisabled;
+            }
+        }
         let work = async {
             if let DisableDecision::Allowed { why, automatic } = &decision {
                 let purpose = Purpose {
