@@ -360,6 +360,7 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
         };
         let mut figures = TapeFigures { total: tapes.len(), ..TapeFigures::default() };
         let mut newest_point: HashMap<TapeArn, i64> = HashMap::new();
+        let points_read = points.is_ok();
         match points {
             Ok(p) => {
                 for rp in p {
@@ -368,8 +369,10 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
                     *e = (*e).max(t);
                 }
                 if newest_point.is_empty() && !tapes.is_empty() {
+                    // Nothing shows that a failure now would leave anything to retrieve.
+                    g.ready = false;
                     g.reasons.push(format!(
-                        "no recovery point is listed for its {} tapes: AWS may list them only once the gateway is disabled, so the recovery would disable first (under the opt-in)",
+                        "no recovery point is listed for any of its {} tapes: a failure now could lose them all (if AWS lists recovery points only once a gateway is disabled, a recovery would disable first, under the opt-in, and find out then)",
                         tapes.len()
                     ));
                 } else {
@@ -380,6 +383,7 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
                     figures.newest_recovery_point_age_secs = ages.iter().min().copied();
                     figures.oldest_recovery_point_age_secs = ages.iter().max().copied();
                     if tapes.len() > with {
+                        g.ready = false;
                         g.reasons.push(format!(
                             "{} of its {} tapes have no recovery point: a failure now would lose them",
                             tapes.len() - with,
@@ -436,7 +440,11 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
                         status: t.status.as_api().to_owned(),
                         size_bytes: t.size_bytes,
                         used_bytes: t.used_bytes,
-                        recovery_point: newest_point.get(&t.tape).copied(),
+                        // When the points could not be read, what was known stays known.
+                        recovery_point: newest_point
+                            .get(&t.tape)
+                            .copied()
+                            .or_else(|| if points_read { None } else { before.and_then(|b| b.recovery_point) }),
                         last_write_seen: if written { Some(now_ms) } else { before.and_then(|b| b.last_write_seen) },
                     }
                 })
@@ -461,6 +469,7 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
                 return;
             }
         };
+        let points_ok = points.is_ok();
         let points = match points {
             Ok(p) => p,
             Err(e) => {
@@ -476,28 +485,53 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
         } else {
             self.sgw.call(Retry::Idempotent, until, || sg.describe_cached_volumes(&arns)).await
         };
+        let described_ok = described.is_ok();
         let described = described.unwrap_or_else(|e| {
+            // Offline, the recovery reads the sizes and names from the inventory instead.
+            if e.kind != ErrorKind::NotConnected {
+                g.ready = false;
+            }
             g.reasons.push(denied(&e).unwrap_or_else(|| format!("its volumes could not be described: {e}")));
             vec![]
         });
+        let tags: Vec<_> = stream::iter(&volumes)
+            .map(|v| self.sgw.call(Retry::Idempotent, until, move || sg.list_tags((&v.volume).into())))
+            .buffered(MAX_VOLUMES_PER_GATEWAY)
+            .collect()
+            .await;
+        // What AWS would not say now (a gateway going offline refuses some volume calls)
+        // is kept from the last inventory: the recovery clones from it when AWS refuses.
+        let previous = self.previous_inventory(arn).await.map(|i| i.volumes).unwrap_or_default();
         let mut inventory_volumes = Vec::new();
-        for v in &volumes {
+        for (v, tags) in volumes.iter().zip(tags) {
             let d = described.iter().find(|d| d.volume == v.volume);
-            let tags =
-                self.sgw.call(Retry::Idempotent, until, || sg.list_tags((&v.volume).into())).await.unwrap_or_default();
+            let before = previous.iter().find(|p| p.volume_arn == v.volume.as_str());
+            let point = points.iter().find(|p| p.volume == v.volume).map(|p| p.time.clone());
             inventory_volumes.push(InventoryVolume {
                 volume_arn: v.volume.to_string(),
                 size_bytes: d.and_then(|d| d.size_bytes).or(v.size_bytes).unwrap_or(0),
-                target_name: d.and_then(|d| d.target_name.clone()),
-                kms: d.map(|d| d.kms.clone()).unwrap_or_default(),
-                tags: tags.into_iter().collect(),
-                recovery_point: points.iter().find(|p| p.volume == v.volume).map(|p| p.time.clone()),
+                target_name: match d {
+                    Some(d) => d.target_name.clone(),
+                    None => before.and_then(|b| b.target_name.clone()),
+                },
+                kms: match (d, before) {
+                    (Some(d), _) => d.kms.clone(),
+                    (None, Some(b)) if !described_ok => b.kms.clone(),
+                    (None, _) => Default::default(),
+                },
+                tags: match (tags, before) {
+                    (Ok(t), _) => t.into_iter().collect(),
+                    (Err(_), Some(b)) => b.tags.clone(),
+                    (Err(_), None) => vec![],
+                },
+                recovery_point: if points_ok { point } else { before.and_then(|b| b.recovery_point.clone()) },
             });
         }
         let with = inventory_volumes.iter().filter(|v| v.recovery_point.is_some()).count();
         if with < volumes.len() {
+            g.ready = false;
             g.reasons.push(format!(
-                "{} of its {} volumes have no recovery point yet",
+                "{} of its {} volumes have no recovery point yet: a failure now would lose them",
                 volumes.len() - with,
                 volumes.len()
             ));

@@ -6,6 +6,7 @@
 //! a second one.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use futures::StreamExt;
 use futures::stream;
@@ -13,9 +14,9 @@ use futures::stream;
 use super::{Source, digest};
 use crate::arn::{GatewayArn, VolumeArn};
 use crate::ledger::{self, CloneRecord, gateway_pk};
-use crate::model::{CachedVolume, CloneRequest, GatewayKind, KmsSettings};
+use crate::model::{CachedVolume, CloneRequest, CreatedVolume, GatewayKind, KmsSettings};
 use crate::pacing::Retry;
-use crate::ports::{Clock, Key, Ledger, Notifier, StorageGateway};
+use crate::ports::{AwsError, Clock, ErrorKind, Key, Ledger, Notifier, StorageGateway};
 use crate::recover::lease::Lease;
 use crate::recover::report::{ItemError, ItemResult, Outcome, Reconnect, Status};
 use crate::recover::run::{Draft, Run, Stop};
@@ -25,6 +26,20 @@ use crate::recover::standby::{self, MAX_VOLUMES_PER_GATEWAY};
 const ISCSI_PORT: i32 = 3260;
 /// Most tags a resource carries.
 const MAX_TAGS: usize = 50;
+
+/// The clones' results, and the refusal that stopped the clones not started yet.
+pub(super) struct Cloned {
+    pub results: Vec<ItemResult>,
+    pub stopped_by: Option<AwsError>,
+}
+
+/// The clone chosen for one source volume: its target name, its client token, and its
+/// ledger record when an earlier run chose it.
+struct Choice {
+    name: String,
+    token: String,
+    record: Option<ledger::Stored<CloneRecord>>,
+}
 
 /// What the standby checks found.
 struct Target {
@@ -94,7 +109,7 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
         standby: &GatewayArn,
         sources: &[Source],
         lease: Option<&Lease<'_, L, C>>,
-    ) -> Result<Vec<ItemResult>, Stop> {
+    ) -> Result<Cloned, Stop> {
         let target = self.check_volume_standby(d, standby).await?;
         let pk = gateway_pk(&self.req.failed);
         let until = self.budget.stop_at();
@@ -117,45 +132,63 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
             standby::volume_room(standby, target.volumes, new).map_err(Stop::Refused)?;
         }
         // Names are chosen in order, so two volumes never pick the same one.
-        let mut chosen: Vec<(String, String, Option<ledger::Stored<CloneRecord>>)> = Vec::new();
+        let mut chosen: Vec<Choice> = Vec::new();
         let mut picked: BTreeSet<String> = BTreeSet::new();
         for s in sources {
             let sk = format!("clone#{}", s.volume);
             match records.get(&sk) {
-                Some(r) => chosen.push((r.value.target_name.clone(), r.value.client_token.clone(), Some(r.clone()))),
+                Some(r) => chosen.push(Choice {
+                    name: r.value.target_name.clone(),
+                    token: r.value.client_token.clone(),
+                    record: Some(r.clone()),
+                }),
                 None => {
                     let taken = |n: &str| (target.names.contains_key(n) && !ours.contains(n)) || picked.contains(n);
                     let name = target_name(s, &taken);
                     picked.insert(name.clone());
-                    chosen.push((name, client_token(&s.volume, &s.recovery_point), None));
+                    chosen.push(Choice { token: client_token(&s.volume, &s.recovery_point), name, record: None });
                 }
             }
         }
         if self.req.dry_run {
-            return Ok(sources
+            let results = sources
                 .iter()
                 .zip(&chosen)
-                .map(|(s, (name, _, _))| {
+                .map(|(s, Choice { name, .. })| {
                     ItemResult::new(s.volume.volume_id(), s.volume.as_str(), Outcome::Planned)
                         .at(Some(s.recovery_point.clone()))
                         .note(format!("would be cloned onto {} as target {name}", standby.id()))
                 })
-                .collect());
+                .collect();
+            return Ok(Cloned { results, stopped_by: None });
         }
         let lost = || lease.is_some_and(Lease::lost);
         let nic = &target.network_interface;
+        // The first refusal that would fail every clone (the standby gone offline, full,
+        // denied) stops the clones not started yet: they stay pending, not failed one by one.
+        let halt: OnceLock<AwsError> = OnceLock::new();
+        let halt = &halt;
         let results: Vec<ItemResult> = stream::iter(sources.iter().zip(chosen))
-            .map(|(s, (name, token, record))| async move {
-                if self.budget.expired() || lost() {
+            .map(|(s, choice)| async move {
+                if self.budget.expired() || lost() || halt.get().is_some() {
                     return ItemResult::new(s.volume.volume_id(), s.volume.as_str(), Outcome::Pending)
                         .at(Some(s.recovery_point.clone()));
                 }
-                self.clone_one(standby, nic, s, name, token, record).await
+                self.clone_one(standby, nic, s, choice, halt).await
             })
             .buffer_unordered(self.rec.config.max_concurrency.min(MAX_VOLUMES_PER_GATEWAY))
             .collect()
             .await;
-        Ok(self.verify_clones(results, &target.network_interface).await)
+        // Every later slice's report covers the clones this recovery made in earlier ones.
+        for r in &results {
+            if let (Outcome::Done, Some(c)) = (r.outcome, &r.reconnect) {
+                if !d.progress.clones.iter().any(|(src, _)| src == &r.arn) {
+                    d.progress.clones.push((r.arn.clone(), c.volume_arn.clone()));
+                }
+            }
+        }
+        let results = self.verify_clones(results, standby, &target.network_interface).await;
+        Ok(Cloned { results, stopped_by: halt.get().cloned() })
     }
 
     /// The volume standby: a connected cached volume gateway with a network interface, a
@@ -213,10 +246,10 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
         standby: &GatewayArn,
         nic: &str,
         s: &Source,
-        name: String,
-        token: String,
-        record: Option<ledger::Stored<CloneRecord>>,
+        choice: Choice,
+        halt: &OnceLock<AwsError>,
     ) -> ItemResult {
+        let Choice { name, token, record } = choice;
         let (id, arn) = (s.volume.volume_id(), s.volume.as_str());
         let key = Key::new(gateway_pk(&self.req.failed), format!("clone#{}", s.volume));
         let until = self.budget.stop_at();
@@ -253,25 +286,33 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
             // run, or AWS refuses the reused client token.
             tags: tags_of(s, &self.req.failed, &value.recovery_id),
         };
-        // The client token makes a retry of this call safe.
-        let created = self.sgw.call(Retry::Idempotent, until, || self.rec.gateway.clone_volume(&request)).await;
-        let created = match created {
-            Ok(c) => c,
-            Err(e) => return ItemResult::failed(id, arn, &e).at(Some(s.recovery_point.clone())),
+        // A clone already recorded with its volume is not asked for again: verification
+        // confirms it is on the standby, and the time goes to the clones still to make.
+        let recorded = value.volume_arn.as_deref().and_then(|v| VolumeArn::parse("VolumeARN", v).ok());
+        let was_recorded = recorded.is_some();
+        let created = match recorded {
+            Some(volume) => CreatedVolume { volume, target_arn: value.target_arn.clone() },
+            // The client token makes a retry of this call safe.
+            None => match self.sgw.call(Retry::Idempotent, until, || self.rec.gateway.clone_volume(&request)).await {
+                Ok(c) => self.record_clone(&key, &mut value, record.as_ref(), c, until).await,
+                // Refused before anything was done: the next slice asks again.
+                Err(e) if e.kind == ErrorKind::Throttled => {
+                    return ItemResult::new(id, arn, Outcome::Pending)
+                        .at(Some(s.recovery_point.clone()))
+                        .note(format!("throttled until the run ran out of time ({e}); the next slice goes on"));
+                }
+                Err(e) => {
+                    if e.stops_the_run() {
+                        let _ = halt.set(e.clone());
+                    }
+                    return ItemResult::failed(id, arn, &e).at(Some(s.recovery_point.clone()));
+                }
+            },
         };
-        let ours_before = record.as_ref().and_then(|r| r.value.volume_arn.clone()).is_some();
-        value.volume_arn = Some(created.volume.to_string());
-        value.target_arn = created.target_arn.clone();
-        let version = record.as_ref().map_or(1, |r| r.version);
-        if let Err(e) = self
-            .aux
-            .call(Retry::Idempotent, until, || ledger::replace(self.rec.ledger, &key, &value, version, None))
-            .await
-        {
-            tracing::warn!(error = %e, volume = arn, "the clone could not be recorded in the ledger; a rerun finds it by its client token");
-        }
+        // Done by this recovery (in this slice or an earlier one), or by an earlier recovery.
         let earlier = self.req_progress_clones().iter().any(|(src, _)| src == arn);
-        let outcome = if ours_before && !earlier { Outcome::AlreadyDone } else { Outcome::Done };
+        let before_this_recovery = was_recorded && value.recovery_id != self.id.recovery_id && !earlier;
+        let outcome = if before_this_recovery { Outcome::AlreadyDone } else { Outcome::Done };
         let mut r = ItemResult::new(id, arn, outcome).at(Some(s.recovery_point.clone()));
         r.reconnect = Some(Reconnect {
             volume_arn: created.volume.to_string(),
@@ -290,6 +331,28 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
         r
     }
 
+    /// Writes the new volume into the clone's record, so reruns need not ask again.
+    async fn record_clone(
+        &self,
+        key: &Key,
+        value: &mut CloneRecord,
+        record: Option<&ledger::Stored<CloneRecord>>,
+        created: CreatedVolume,
+        until: tokio::time::Instant,
+    ) -> CreatedVolume {
+        value.volume_arn = Some(created.volume.to_string());
+        value.target_arn = created.target_arn.clone();
+        let version = record.map_or(1, |r| r.version);
+        let written = self
+            .aux
+            .call(Retry::Idempotent, until, || ledger::replace(self.rec.ledger, key, &*value, version, None))
+            .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, volume = %created.volume, "the clone could not be recorded in the ledger; a rerun finds it by its client token");
+        }
+        created
+    }
+
     fn req_progress_clones(&self) -> Vec<(String, String)> {
         match &self.req.source {
             crate::recover::Source::Continuation(c) => c.progress.clones.clone(),
@@ -298,8 +361,8 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
     }
 
     /// Confirms each clone on the standby: its status, size and target.
-    async fn verify_clones(&self, mut results: Vec<ItemResult>, nic: &str) -> Vec<ItemResult> {
-        let created: Vec<VolumeArn> = results
+    async fn verify_clones(&self, mut results: Vec<ItemResult>, standby: &GatewayArn, nic: &str) -> Vec<ItemResult> {
+        let mut created: Vec<VolumeArn> = results
             .iter()
             .filter_map(|r| r.reconnect.as_ref())
             .filter_map(|c| VolumeArn::parse("VolumeARN", &c.volume_arn).ok())
@@ -307,9 +370,22 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
         if created.is_empty() {
             return results;
         }
-        let sg = self.rec.gateway;
-        let described =
-            self.sgw.call(Retry::Idempotent, self.budget.finish_by(), || sg.describe_cached_volumes(&created)).await;
+        let (sg, until) = (self.rec.gateway, self.budget.finish_by());
+        let mut described = self.sgw.call(Retry::Idempotent, until, || sg.describe_cached_volumes(&created)).await;
+        // One volume AWS does not know (a clone deleted since) fails the whole call: ask
+        // again for the volumes the standby still has; the others are reported missing.
+        if described.as_ref().is_err_and(|e| e.kind == ErrorKind::NotFound) {
+            let listed =
+                crate::pacing::all(&self.sgw, until, Box::new(move |from| sg.list_volumes(standby, from))).await;
+            if let Ok(listed) = listed {
+                created.retain(|v| listed.iter().any(|l| &l.volume == v));
+                described = if created.is_empty() {
+                    Ok(vec![])
+                } else {
+                    self.sgw.call(Retry::Idempotent, until, || sg.describe_cached_volumes(&created)).await
+                };
+            }
+        }
         let described: HashMap<String, CachedVolume> = match described {
             Ok(v) => v.into_iter().map(|v| (v.volume.to_string(), v)).collect(),
             Err(e) => {

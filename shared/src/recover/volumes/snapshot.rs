@@ -2,29 +2,46 @@
 //! (`snapshot#<volume arn>#<recovery point>`) is written before the call, so a rerun after a
 //! crash knows a call may have been made, and says so instead of guessing.
 
+use std::sync::OnceLock;
+
 use futures::StreamExt;
 use futures::stream;
 
 use super::Source;
 use crate::ledger::{self, SnapshotMarker, SnapshotState, gateway_pk};
 use crate::pacing::Retry;
-use crate::ports::{Clock, Key, Ledger, Notifier, StorageGateway};
+use crate::ports::{AwsError, Clock, ErrorKind, Key, Ledger, Notifier, StorageGateway};
 use crate::recover::lease::Lease;
 use crate::recover::report::{ItemResult, Outcome};
 use crate::recover::run::{Draft, Run};
 
+/// The snapshots' results, and the refusal that stopped the snapshots not started yet.
+pub(super) struct Snapshotted {
+    pub results: Vec<ItemResult>,
+    pub stopped_by: Option<AwsError>,
+}
+
 impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
+    /// The first volume alone, then the rest together: a refusal that holds for every
+    /// volume (AWS refusing snapshots while the gateway is offline) costs one call, not one
+    /// per volume.
     pub(super) async fn snapshot_all(
         &self,
         d: &mut Draft,
         sources: &[Source],
         lease: Option<&Lease<'_, L, C>>,
-    ) -> Vec<ItemResult> {
-        let results: Vec<ItemResult> = stream::iter(sources)
-            .map(|s| self.snapshot_one(s, lease))
-            .buffer_unordered(self.rec.config.max_concurrency.min(32))
-            .collect()
-            .await;
+    ) -> Snapshotted {
+        let halt: OnceLock<AwsError> = OnceLock::new();
+        let mut results = Vec::with_capacity(sources.len());
+        if let Some((first, rest)) = sources.split_first() {
+            results.push(self.snapshot_one(first, lease, &halt).await);
+            let others: Vec<ItemResult> = stream::iter(rest)
+                .map(|s| self.snapshot_one(s, lease, &halt))
+                .buffer_unordered(self.rec.config.max_concurrency.min(32))
+                .collect()
+                .await;
+            results.extend(others);
+        }
         for r in &results {
             if let (Outcome::Done, Some(snap)) = (r.outcome, &r.snapshot_id) {
                 if !d.progress.snapshots.iter().any(|(v, _)| v == &r.arn) {
@@ -32,10 +49,10 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
                 }
             }
         }
-        results
+        Snapshotted { results, stopped_by: halt.into_inner() }
     }
 
-    async fn snapshot_one(&self, s: &Source, lease: Option<&Lease<'_, L, C>>) -> ItemResult {
+    async fn snapshot_one(&self, s: &Source, lease: Option<&Lease<'_, L, C>>, halt: &OnceLock<AwsError>) -> ItemResult {
         let (id, arn) = (s.volume.volume_id(), s.volume.as_str());
         let at = Some(s.recovery_point.clone());
         let key = Key::new(gateway_pk(&self.req.failed), format!("snapshot#{}#{}", s.volume, s.recovery_point));
@@ -65,6 +82,9 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
         }
         if self.budget.expired() || lease.is_some_and(Lease::lost) {
             return ItemResult::new(id, arn, Outcome::Pending).at(at);
+        }
+        if let Some(e) = halt.get() {
+            return ItemResult::new(id, arn, Outcome::Pending).at(at).note(format!("not asked for: {e}"));
         }
         let interrupted = marker.as_ref().is_some_and(|m| m.value.state == SnapshotState::Requested);
         let now = self.rec.clock.now_ms();
@@ -98,6 +118,16 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
             .await
         {
             Ok(snap) => snap,
+            // Refused before anything was done: the next slice asks again.
+            Err(e) if e.kind == ErrorKind::Throttled => {
+                return ItemResult::new(id, arn, Outcome::Pending)
+                    .at(at)
+                    .note(format!("throttled until the run ran out of time ({e}); the next slice goes on"));
+            }
+            Err(e) if e.stops_the_run() => {
+                let _ = halt.set(e.clone());
+                return ItemResult::failed(id, arn, &e).at(at);
+            }
             Err(e) => {
                 return ItemResult::failed(id, arn, &e).at(at).note(
                     "the snapshot call failed; if its answer was lost, a snapshot tagged recovery:source-volume with this volume may exist",
