@@ -76,10 +76,13 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
     pub(super) async fn act(&self, summary: &mut MonitorSummary, observations: Vec<Observation>, scope: Scope) {
         let mut by_region: BTreeMap<String, Vec<Observation>> = BTreeMap::new();
         let mut results = Vec::new();
+        // What was seen of the gateways that are not watched.
+        let mut unwatched = HashMap::new();
         for o in observations {
             if o.watched {
                 by_region.entry(o.arn.region().to_owned()).or_default().push(o);
             } else {
+                unwatched.insert(o.arn.to_string(), o.health);
                 results.push(self.result(&o, Change::Steady, None));
             }
         }
@@ -105,7 +108,10 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
             let last_sweep = state.sweep.as_ref().map(|s| s.value.at);
             for o in &observed {
                 let watch = state.watches.get(o.arn.as_str());
-                results.push(self.act_one(o, watch, last_sweep, &guard.active).await);
+                results.push(self.act_one(o, watch, last_sweep, &guard.active, &mut summary.resumed).await);
+            }
+            if scope.whole_fleet {
+                self.forget(&state, &observed, &unwatched, summary).await;
             }
             if !guard.lifted.is_empty() {
                 self.resume(&region, &guard.lifted, &guard.active, summary).await;
@@ -130,11 +136,43 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
         summary.tally(results);
         if summary.failure.is_none() {
             summary.failure = summary.gateways.iter().find_map(|g| match (&g.change, &g.error) {
-                (Change::StillSuspected { .. }, Some(e)) if e.contains("Publish") => {
+                // A new hand-off, or a lost one published again.
+                (Change::StillSuspected { .. } | Change::AlreadyHandedOff, Some(e)) if e.contains("Publish") => {
                     Some(format!("the hand-off of {} could not be published: {e}", g.gateway_id))
                 }
                 _ => None,
             });
+        }
+    }
+
+    /// After a sweep of the whole fleet: the debounce items of gateways gone for good go,
+    /// so a later partial run (an alarm, a re-probe), which weighs the region from the
+    /// ledger, does not count them as offline. Gone for good: disabled (most often by its
+    /// own recovery) or deleted, so no longer watched, or missing from a complete
+    /// `ListGateways`. (A watched one is cleared by its own debounce.) Any other gateway
+    /// keeps its item: one probed directly may be watched that way.
+    async fn forget(
+        &self,
+        state: &RegionState,
+        observed: &[Observation],
+        unwatched: &HashMap<String, Health>,
+        summary: &mut MonitorSummary,
+    ) {
+        let l = self.m.ledger;
+        let listed_all = self.m.config.gateway_arns.is_none();
+        for (arn, w) in &state.watches {
+            let gone = match unwatched.get(arn) {
+                Some(h) => matches!(h, Health::Disabled | Health::Gone),
+                None => listed_all && !observed.iter().any(|o| o.arn.as_str() == arn),
+            };
+            if !gone {
+                continue;
+            }
+            let condition = Condition::Version(w.version);
+            match self.aux.call(Retry::Idempotent, self.budget.stop_at(), || l.delete(&w.key, &condition)).await {
+                Ok(_) => tracing::info!(gateway = arn, "disabled or deleted: its debounce item goes"),
+                Err(e) => summary.errors.push(format!("{arn}: could not remove its debounce item: {e}")),
+            }
         }
     }
 
@@ -176,13 +214,15 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
         }
     }
 
-    /// One gateway's debounce, acted on.
+    /// One gateway's debounce, acted on. A lost hand-off published again is added to
+    /// `resumed`.
     async fn act_one(
         &self,
         o: &Observation,
         watch: Option<&Stored<Watch>>,
         last_sweep: Option<i64>,
         holds: &[Hold],
+        resumed: &mut Vec<String>,
     ) -> GatewayResult {
         let grace = self.m.config.grace.as_secs();
         let (action, change) = decide(o.health, watch.map(|w| &w.value), self.now, grace);
@@ -236,7 +276,12 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
             Action::HandOff { .. } | Action::Republish => {
                 let Some(w) = watch else { return r };
                 match self.hand_off(o, w, holds.first().map(|h| h.id.clone())).await {
-                    Ok(Some(held)) => r.held_by = held,
+                    Ok(Some(held)) => {
+                        r.held_by = held;
+                        if action == Action::Republish {
+                            resumed.push(o.arn.id().to_owned());
+                        }
+                    }
                     Ok(None) => r.change = Change::AlreadyHandedOff,
                     Err(e) => {
                         r.error = Some(e.to_string());

@@ -26,7 +26,7 @@ pub enum Action {
     None,
     /// Record the first offline sighting (and schedule the re-probe at the grace period's end).
     Suspect,
-    /// The gateway is back: its debounce item goes.
+    /// The gateway is back, or gone for good (disabled, deleted): its debounce item goes.
     Clear,
     /// Claim the hand-off with compare-and-set, then publish it.
     HandOff {
@@ -86,7 +86,13 @@ pub fn decide(health: Health, watch: Option<&Watch>, now: i64, grace_secs: u64) 
                 }
             }
         },
-        Health::Disabled | Health::Gone | Health::Unknown => (Action::None, Change::Steady),
+        // Disabled (most often by its recovery) or deleted: nothing more to debounce, and
+        // an item left behind would count it offline in the region for good.
+        Health::Disabled | Health::Gone => match watch {
+            Some(_) => (Action::Clear, Change::Steady),
+            None => (Action::None, Change::Steady),
+        },
+        Health::Unknown => (Action::None, Change::Steady),
     }
 }
 
@@ -161,8 +167,15 @@ mod tests {
             (Action::Clear, Change::RecoveredOnline)
         );
         assert_eq!(decide(Health::Online, None, T0, GRACE), (Action::None, Change::Steady));
-        for h in [Health::Unknown, Health::Gone, Health::Disabled] {
-            assert_eq!(decide(h, Some(&suspected(T0 - 10_000)), T0, GRACE), (Action::None, Change::Steady));
+        assert_eq!(
+            decide(Health::Unknown, Some(&suspected(T0 - 10_000)), T0, GRACE),
+            (Action::None, Change::Steady),
+            "unknown is never offline, and never back either"
+        );
+        for h in [Health::Gone, Health::Disabled] {
+            assert_eq!(decide(h, Some(&suspected(T0 - 10_000)), T0, GRACE), (Action::Clear, Change::Steady));
+            assert_eq!(decide(h, Some(&handed_off(T0, true)), T0, GRACE), (Action::Clear, Change::Steady));
+            assert_eq!(decide(h, None, T0, GRACE), (Action::None, Change::Steady));
         }
     }
 

@@ -88,11 +88,12 @@ pub fn decode_event(event: &Value) -> Result<Option<HealthEvent>, DecodeError> {
     if service != SERVICE || category != "issue" {
         return Ok(None);
     }
-    // An event without `statusCode` (older payloads) is open unless it has an end.
+    // `statusCode` decides when present: an open event may carry an expected `endTime`.
+    // Without it (older payloads) the event is open unless it has an end.
     let status = match (d.status_code.as_deref(), d.end_time.as_deref().filter(|t| !t.is_empty())) {
         (Some("closed"), _) | (None, Some(_)) => HealthStatus::Closed,
         (Some("upcoming"), _) => HealthStatus::Upcoming,
-        (Some("open") | None, None) => HealthStatus::Open,
+        (Some("open"), _) | (None, None) => HealthStatus::Open,
         (Some(other), _) => {
             return Err(DecodeError::new("detail.statusCode", format!("`{other}` is not open, upcoming or closed")));
         }
@@ -161,6 +162,8 @@ mod tests {
         assert_eq!(old.status, HealthStatus::Closed);
         let open = decode_event(&event(None, Some(""))).unwrap().unwrap();
         assert_eq!(open.status, HealthStatus::Open, "an empty endTime is no end");
+        let expected = decode_event(&event(Some("open"), Some("Mon, 14 Sep 2020 01:30:00 GMT"))).unwrap().unwrap();
+        assert_eq!(expected.status, HealthStatus::Open, "an open event with an expected end is still open");
     }
 
     #[test]

@@ -37,7 +37,13 @@ fn shorten(s: &str) -> String {
 }
 
 impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G, N, L, Q, C> {
-    /// The fleet guard for one region: place, update or lift its fleet hold.
+    /// The fleet guard for one region: place, update or lift its fleet hold. A hold is
+    /// placed when the outage looks correlated, and lifted (by a sweep of the whole fleet)
+    /// only once the region is healthy again: fewer gateways unhealthy than
+    /// `CORRELATED_MIN_OFFLINE`, failures the guard would never hold for. Gateways coming
+    /// back one by one therefore do not lift it half-way, which would hand the stragglers
+    /// off to be disabled, and a region hovering around the threshold does not place, lift
+    /// and place it again (one alert for the whole event).
     pub(super) async fn guard(
         &self,
         region: &str,
@@ -53,72 +59,94 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
         let fleet = holds.iter().find(|h| h.value.kind == HoldKind::Fleet);
         let mut lifted = Vec::new();
         let mut fleet_now: Option<Hold> = fleet.map(|h| h.value.clone());
-        if correlated(health, &self.m.config.guard) {
-            let now_ms = self.now * 1000;
-            let reason = format!(
-                "{} of {} watched gateways in {region} are offline or unreachable at once: the outage looks correlated (the site, the network, or AWS)",
-                health.unhealthy, health.watched
-            );
-            match fleet {
-                None => {
-                    let hold = Hold {
-                        id: format!("fleet-{region}-{}", self.now),
-                        region: region.to_owned(),
-                        kind: HoldKind::Fleet,
-                        state: HoldState::Active,
-                        since: now_ms,
-                        reason,
-                        offline: health.unhealthy,
-                        watched: health.watched,
-                        gateways: unhealthy.to_vec(),
-                        updated_at: now_ms,
-                        alerted: false,
-                    };
-                    match self.aux.call(Retry::Idempotent, until, || ledger::create(l, &key, &hold, None)).await {
-                        Ok(Written::Done) => {
-                            tracing::warn!(region, hold = hold.id, "correlated outage: automatic disables are held");
-                            self.announce(&key, hold.clone(), 1, summary).await;
-                            fleet_now = Some(hold);
-                        }
-                        // Another sweep placed it a moment ago.
-                        Ok(Written::Conflict) => {
-                            fleet_now = ledger::load::<Hold>(l, &key).await.ok().flatten().map(|s| s.value);
-                        }
-                        Err(e) => summary.errors.push(format!("the correlated-outage hold could not be recorded: {e}")),
+        let thresholds = &self.m.config.guard;
+        let now_ms = self.now * 1000;
+        let reason = format!(
+            "{} of {} watched gateways in {region} are offline or unreachable at once: the outage looks correlated (the site, the network, or AWS)",
+            health.unhealthy, health.watched
+        );
+        let healthy = health.unhealthy < thresholds.min_offline;
+        match fleet {
+            None if correlated(health, thresholds) => {
+                let hold = Hold {
+                    id: format!("fleet-{region}-{}", self.now),
+                    region: region.to_owned(),
+                    kind: HoldKind::Fleet,
+                    state: HoldState::Active,
+                    since: now_ms,
+                    reason,
+                    offline: health.unhealthy,
+                    watched: health.watched,
+                    gateways: unhealthy.to_vec(),
+                    updated_at: now_ms,
+                    alerted: false,
+                };
+                match self.aux.call(Retry::Idempotent, until, || ledger::create(l, &key, &hold, None)).await {
+                    Ok(Written::Done) => {
+                        tracing::warn!(region, hold = hold.id, "correlated outage: automatic disables are held");
+                        self.announce(&key, hold.clone(), 1, summary).await;
+                        fleet_now = Some(hold);
                     }
+                    // Another sweep placed it a moment ago.
+                    Ok(Written::Conflict) => {
+                        fleet_now = ledger::load::<Hold>(l, &key).await.ok().flatten().map(|s| s.value);
+                    }
+                    Err(e) => summary.errors.push(format!("the correlated-outage hold could not be recorded: {e}")),
                 }
-                Some(h)
-                    if h.value.active()
-                        && (h.value.offline != health.unhealthy || h.value.watched != health.watched) =>
-                {
+            }
+            None => {}
+            // The outage goes on: an active hold keeps its counts current (a released one
+            // stays as it is, so the same event does not hold the region again).
+            Some(h) if !healthy => {
+                if h.value.active() && (h.value.offline != health.unhealthy || h.value.watched != health.watched) {
                     let mut updated = h.value.clone();
                     updated.offline = health.unhealthy;
                     updated.watched = health.watched;
                     updated.gateways = unhealthy.to_vec();
-                    updated.reason = reason;
+                    updated.reason = if correlated(health, thresholds) {
+                        reason
+                    } else {
+                        format!(
+                            "{} of {} watched gateways in {region} are still offline or unreachable after a correlated outage; the hold stays until fewer than {} are",
+                            health.unhealthy, health.watched, thresholds.min_offline
+                        )
+                    };
                     updated.updated_at = now_ms;
                     if let Ok(Written::Done) = self
                         .aux
                         .call(Retry::Idempotent, until, || ledger::replace(l, &key, &updated, h.version, None))
                         .await
                     {
+                        if !updated.alerted {
+                            self.announce_again(&key, &updated, h.version + 1, summary).await;
+                        }
                         fleet_now = Some(updated);
                     }
+                } else if h.value.active() && !h.value.alerted {
+                    self.announce_again(&key, &h.value, h.version, summary).await;
                 }
-                Some(_) => {}
             }
-        } else if let (Some(h), true) = (fleet, scope.whole_fleet) {
             // The region is healthy again (or was released and its event is over).
-            let condition = Condition::Version(h.version);
-            if let Ok(Written::Done) = self.aux.call(Retry::Idempotent, until, || l.delete(&key, &condition)).await {
-                tracing::info!(region, hold = h.value.id, "the correlated outage is over: the hold is lifted");
-                lifted.push(h.value.id.clone());
-                fleet_now = None;
-                if h.value.active() {
-                    let text = format!("{} of {} watched gateways are unhealthy now", health.unhealthy, health.watched);
-                    self.notify(super::alerts::hold_lifted(self.m.config, &h.value, &text)).await;
+            Some(h) if scope.whole_fleet => {
+                let condition = Condition::Version(h.version);
+                if let Ok(Written::Done) = self.aux.call(Retry::Idempotent, until, || l.delete(&key, &condition)).await
+                {
+                    tracing::info!(region, hold = h.value.id, "the correlated outage is over: the hold is lifted");
+                    lifted.push(h.value.id.clone());
+                    fleet_now = None;
+                    if h.value.active() {
+                        let text =
+                            format!("{} of {} watched gateways are unhealthy now", health.unhealthy, health.watched);
+                        self.notify(super::alerts::hold_lifted(self.m.config, &h.value, &text)).await;
+                    }
                 }
             }
+            Some(_) => {}
+        }
+        // A Health hold whose alert could not be published: the next event update may be
+        // hours away, so every run tries.
+        for h in holds.iter().filter(|h| h.value.kind != HoldKind::Fleet && h.value.active() && !h.value.alerted) {
+            self.announce_again(&h.key, &h.value, h.version, summary).await;
         }
         let mut shown: Vec<Hold> =
             holds.iter().filter(|h| h.value.kind != HoldKind::Fleet).map(|h| h.value.clone()).collect();
@@ -141,6 +169,30 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
             }
         } else {
             summary.errors.push(format!("the alert for hold {} could not be published", hold.id));
+        }
+    }
+
+    /// The alert of a hold placed earlier whose alert could not be published (SNS failed
+    /// then): claimed first with compare-and-set, so two runs at once send it once, and
+    /// given back if it fails again, so a later run tries once more.
+    async fn announce_again(&self, key: &Key, hold: &Hold, version: u64, summary: &mut MonitorSummary) {
+        let l = self.m.ledger;
+        let until = self.budget.finish_by();
+        let claimed = Hold { alerted: true, ..hold.clone() };
+        match self.aux.call(Retry::Idempotent, until, || ledger::replace(l, key, &claimed, version, None)).await {
+            Ok(Written::Done) => {}
+            // Another run has just changed it (and may be sending it).
+            Ok(Written::Conflict) => return,
+            Err(e) => {
+                summary.errors.push(format!("the alert for hold {} could not be claimed: {e}", hold.id));
+                return;
+            }
+        }
+        if !self.notify(super::alerts::hold_placed(self.m.config, hold)).await {
+            summary.errors.push(format!("the alert for hold {} could not be published", hold.id));
+            let unsent = Hold { alerted: false, ..hold.clone() };
+            let _ =
+                self.aux.call(Retry::Idempotent, until, || ledger::replace(l, key, &unsent, version + 1, None)).await;
         }
     }
 
@@ -202,17 +254,23 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
                 }
             }
             (HealthStatus::Open, Some(h)) => {
-                // An update: keep the latest description, announce nothing new.
+                // An update: keep the latest description, announce nothing new (unless the
+                // first alert could not be published).
+                let mut current = (h.value.clone(), h.version);
                 if h.value.reason != reason && h.value.active() {
                     let updated = Hold { reason, updated_at: now_ms, ..h.value.clone() };
-                    let _ = self
+                    if let Ok(Written::Done) = self
                         .aux
                         .call(Retry::Idempotent, until, || ledger::replace(l, &key, &updated, h.version, None))
-                        .await;
-                    summary.holds.push(view(&updated));
-                } else {
-                    summary.holds.push(view(&h.value));
+                        .await
+                    {
+                        current = (updated, h.version + 1);
+                    }
                 }
+                if current.0.active() && !current.0.alerted {
+                    self.announce_again(&key, &current.0, current.1, &mut summary).await;
+                }
+                summary.holds.push(view(&current.0));
             }
             (HealthStatus::Closed, Some(h)) => {
                 let condition = Condition::Version(h.version);
