@@ -13,9 +13,7 @@
 //! `CONFORMANCE_REQUIRED=1`, when it fails. `cargo test -p simulator --test conformance --
 //! --nocapture` prints what was generated and checked per operation.
 //!
-//! Storage Gateway and SNS are enforced: any deviation fails the test. DynamoDB's and
-//! SQS's deviations are printed but do not fail it until their module's owner has worked
-//! through them; `CONFORMANCE_STRICT=1` enforces every service.
+//! Every service is enforced: any deviation fails the test.
 
 mod conformance {
     pub mod cases;
@@ -44,14 +42,9 @@ struct Service {
     signing_name: &'static str,
     operations: Vec<&'static str>,
     fixture: Box<dyn Fixture>,
+    /// Refusals beyond the model a value at a bound may get: `(top member, part of the
+    /// message)`.
     beyond_model: &'static [(&'static str, &'static str)],
-    /// Whether a deviation fails the test (else it is reported).
-    enforced: bool,
-}
-
-/// `CONFORMANCE_STRICT=1`: every service's deviations fail the test.
-fn strict() -> bool {
-    std::env::var("CONFORMANCE_STRICT").is_ok_and(|v| v == "1")
 }
 
 fn services(sim: &Running) -> Vec<Service> {
@@ -67,7 +60,6 @@ fn services(sim: &Running) -> Vec<Service> {
             operations: simulator::storage_gateway::OPERATIONS.to_vec(),
             fixture: Box::new(fixtures::StorageGateway { network_interface }),
             beyond_model: fixtures::STORAGE_GATEWAY_BEYOND_MODEL,
-            enforced: true,
         },
         Service {
             kind: Kind::Sns,
@@ -76,7 +68,6 @@ fn services(sim: &Running) -> Vec<Service> {
             operations: vec!["Publish", "CreateTopic", "ListTopics"],
             fixture: Box::new(fixtures::Sns),
             beyond_model: &[],
-            enforced: true,
         },
         Service {
             kind: Kind::DynamoDb,
@@ -84,8 +75,7 @@ fn services(sim: &Running) -> Vec<Service> {
             signing_name: "dynamodb",
             operations: simulator::dynamodb::OPERATIONS.to_vec(),
             fixture: Box::new(fixtures::DynamoDb),
-            beyond_model: &[],
-            enforced: strict(),
+            beyond_model: fixtures::DYNAMODB_BEYOND_MODEL,
         },
         Service {
             kind: Kind::Sqs,
@@ -94,7 +84,6 @@ fn services(sim: &Running) -> Vec<Service> {
             operations: simulator::sqs::OPERATIONS.to_vec(),
             fixture: Box::new(fixtures::Sqs),
             beyond_model: &[],
-            enforced: strict(),
         },
     ]
 }
@@ -134,22 +123,17 @@ async fn every_served_operation_conforms_to_the_botocore_model() {
     let sim = Simulator::new(fixtures::fleet()).unwrap().start("127.0.0.1:0").await.unwrap();
     let wire = Wire::new(sim.url(), REGION);
     let started = Instant::now();
-    let (mut rows, mut failures, mut reported) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut rows, mut failures) = (Vec::new(), Vec::new());
     for service in services(&sim) {
         let model = match Model::load(&data, service.botocore.0, service.botocore.1) {
             Ok(m) => m,
             Err(why) => return unavailable(&why),
         };
         let protocol = Protocol::of(&model).unwrap();
-        let found = if service.enforced { &mut failures } else { &mut reported };
         for op in &service.operations {
-            let row = check_operation(&sim, &wire, &service, &model, &protocol, op, found).await;
+            let row = check_operation(&sim, &wire, &service, &model, &protocol, op, &mut failures).await;
             rows.push((service.botocore.0, *op, row));
         }
-    }
-    if !reported.is_empty() {
-        println!("{} deviations reported, not enforced (CONFORMANCE_STRICT=1 enforces them):", reported.len());
-        println!("{}", reported.join("\n"));
     }
     print_summary(&rows, started.elapsed());
     assert!(failures.is_empty(), "{} of the model's cases failed:\n{}", failures.len(), failures.join("\n"));

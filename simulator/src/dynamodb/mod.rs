@@ -9,6 +9,7 @@ pub mod base64;
 pub mod expression;
 pub mod number;
 mod ops;
+pub mod shapes;
 pub mod table;
 pub mod value;
 
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::fleet::{Fleet, TableSpec};
+use crate::validate::{self, Expected, Found, Rejection, TypeMismatch};
 use table::{KeyAttribute, KeySchema, Table};
 pub use value::{AttributeValue, Item, KeyValue};
 
@@ -273,8 +275,65 @@ pub fn logged_params(body: &Map<String, Value>) -> BTreeMap<String, String> {
     params
 }
 
-/// Answers one call.
+/// DynamoDB's answer to a request that does not fit the model: the first member of the
+/// wrong JSON type as its JSON reader words it, else every violated constraint.
+pub fn rejected(rejection: Rejection) -> DynamoError {
+    match rejection {
+        Rejection::Type(t) => DynamoError::serialization(&serialization_message(&t)),
+        Rejection::Constraints(v) => DynamoError::validation(validate::summary(&v)),
+    }
+}
+
+/// What DynamoDB's JSON reader says of a value of the wrong type (its messages name no
+/// member): `NUMBER_VALUE cannot be converted to String`, `Start of structure or map found
+/// where not expected`, ...
+pub fn serialization_message(t: &TypeMismatch) -> String {
+    let java = match t.expected {
+        Expected::String => "String",
+        Expected::Boolean => "Boolean",
+        Expected::Integer => "Integer",
+        Expected::Long => "Long",
+        _ => "",
+    };
+    let scalar = matches!(t.expected, Expected::String | Expected::Boolean | Expected::Integer | Expected::Long);
+    match (t.found, t.expected) {
+        (Found::Object, Expected::Structure | Expected::Map) | (Found::List, Expected::List) => {
+            "Unexpected field type".to_owned()
+        }
+        (Found::Object, _) => "Start of structure or map found where not expected".to_owned(),
+        (Found::NotBase64 { len }, _) if len % 4 != 0 => {
+            format!("Base64 encoded length is expected a multiple of 4 bytes but found: {len}")
+        }
+        (Found::NotBase64 { .. }, _) => "Invalid last non-pad Base64 character dectected".to_owned(),
+        (_, Expected::Blob) if t.found == Found::List => {
+            "Unrecognized collection type class java.nio.ByteBuffer".to_owned()
+        }
+        (_, Expected::Blob) => "only base-64-encoded strings are convertible to bytes".to_owned(),
+        (Found::List, _) if scalar => format!("Unrecognized collection type class java.lang.{java}"),
+        (Found::List, _) => "Start of list found where not expected".to_owned(),
+        (Found::String, Expected::Boolean) => "Unexpected token received from parser".to_owned(),
+        (found, _) if scalar => {
+            let token = match found {
+                Found::True => "TRUE_VALUE",
+                Found::False => "FALSE_VALUE",
+                Found::Decimal => "DECIMAL_VALUE",
+                Found::String => "STRING_VALUE",
+                _ => "NUMBER_VALUE",
+            };
+            format!("{token} cannot be converted to {java}")
+        }
+        (_, Expected::Structure) => "Unexpected value type in payload".to_owned(),
+        _ => "Unexpected field type".to_owned(),
+    }
+}
+
+/// Answers one call: the request is read against the operation's input shape first
+/// (types, then every constraint of the model), then DynamoDB's own rules apply.
 pub fn call(tables: &mut Tables, op: &str, body: &Map<String, Value>, now_secs: i64) -> Result<Value, DynamoError> {
+    let shape = shapes::input(op).ok_or_else(|| DynamoError::unknown_operation(op))?;
+    if let Some(rejection) = validate::examine(shape, body) {
+        return Err(rejected(rejection));
+    }
     match op {
         "CreateTable" => ops::create_table(tables, body, now_secs),
         "DescribeTable" => ops::describe_table(tables, body),

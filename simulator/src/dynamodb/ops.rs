@@ -11,39 +11,31 @@ use super::expression::{self, Condition, ExprKind, Path, Placeholders, SortCondi
 use super::table::{KeyAttribute, KeySchema, PrimaryKey, Table};
 use super::value::{self, AttributeValue, Item, item_from_json, item_size, item_to_json};
 use super::{DynamoError, Tables};
+use crate::validate::{self, Constraint, DYNAMODB_NAME_PATTERN, Step, Violation};
 
 /// DynamoDB's limit on an item's size (400 KB).
 pub const MAX_ITEM_BYTES: usize = 400 * 1024;
 /// A Query or Scan page stops once it has read this much item data (1 MB).
 pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
 
-static TABLE_NAME: LazyLock<Regex> = LazyLock::new(|| crate::fleet::re(r"^[a-zA-Z0-9_.-]+$"));
 static NAME_PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| crate::fleet::re(r"^#[A-Za-z0-9_]+$"));
 static VALUE_PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| crate::fleet::re(r"^:[A-Za-z0-9_]+$"));
 
-/// `Value 'x' at 'member' failed to satisfy constraint: ...`, as DynamoDB phrases it.
-fn violation(value: Option<&str>, member: &str, constraint: &str) -> String {
-    let shown = value.map_or_else(|| "null".to_owned(), |v| format!("'{v}'"));
-    format!("Value {shown} at '{member}' failed to satisfy constraint: {constraint}")
-}
-
-fn violations(list: Vec<String>) -> Result<(), DynamoError> {
-    match list.len() {
-        0 => Ok(()),
-        1 => Err(DynamoError::validation(format!("1 validation error detected: {}", list[0]))),
-        n => Err(DynamoError::validation(format!("{n} validation errors detected: {}", list.join("; ")))),
+/// DynamoDB's own violations, after the model's, worded as the model's are.
+fn violations(value: &str, member: &'static str, constraints: Vec<Constraint>) -> Result<(), DynamoError> {
+    if constraints.is_empty() {
+        return Ok(());
     }
+    let found: Vec<Violation> = constraints
+        .into_iter()
+        .map(|constraint| Violation { steps: vec![Step::Member(member)], constraint, value: Some(json!(value)) })
+        .collect();
+    Err(DynamoError::validation(validate::summary(&found)))
 }
 
-fn not_null(member: &str) -> DynamoError {
-    DynamoError::validation(format!(
-        "1 validation error detected: {}",
-        violation(None, member, "Member must not be null")
-    ))
-}
-
-/// Typed access to the request's members; a member of the wrong JSON type is the
-/// SerializationException DynamoDB's reader answers.
+/// Typed access to the request's members. The request has been read against the model
+/// (`crate::validate`) before any operation sees it, so the types are right; a getter
+/// finding another type answers the SerializationException DynamoDB's reader would.
 struct Input<'a>(&'a Map<String, Value>);
 
 impl<'a> Input<'a> {
@@ -81,46 +73,35 @@ impl<'a> Input<'a> {
             .transpose()
     }
 
-    /// An enum member: one of `allowed` (DynamoDB lists them in its own order).
-    fn choice(&self, name: &str, member: &str, allowed: &[&str], listed: &str) -> Result<Option<&'a str>, DynamoError> {
-        match self.string(name)? {
-            Some(v) if !allowed.contains(&v) => {
-                violations(vec![violation(Some(v), member, &format!("Member must satisfy enum value set: [{listed}]"))])
-                    .map(|()| None)
-            }
-            other => Ok(other),
-        }
-    }
-
-    fn item(&self, name: &str, member: &str) -> Result<Item, DynamoError> {
-        item_from_json(self.object(name)?.ok_or_else(|| not_null(member))?)
+    /// An attribute map the model requires (`Key`, `Item`), parsed as DynamoDB parses one.
+    fn item(&self, name: &str) -> Result<Item, DynamoError> {
+        item_from_json(self.object(name)?.unwrap_or(&Map::new()))
     }
 }
 
-/// `TableName`: required, 3 to 255 of `[a-zA-Z0-9_.-]`; item operations also take the
-/// table's ARN.
-fn table_name(input: &Input, arn_allowed: bool) -> Result<String, DynamoError> {
-    let name = input.string("TableName")?.ok_or_else(|| not_null("tableName"))?;
-    if arn_allowed && name.starts_with("arn:") {
-        if let Some((_, n)) = name.rsplit_once(":table/") {
-            return Ok(n.to_owned());
-        }
-    }
+/// `TableName`: the model takes 1 to 1024 characters, a table's name or its ARN; then
+/// DynamoDB's own naming rule applies to the name, "at least 3 characters long, but no
+/// greater than 255" of `[a-zA-Z0-9_.-]`, refused in the model's wording (as DynamoDB
+/// does: `2 validation errors detected: Value 'x!' at 'tableName' failed to satisfy
+/// constraint: Member must have length greater than or equal to 3; ...`).
+fn table_name(input: &Input) -> Result<String, DynamoError> {
+    let given = input.string("TableName")?.unwrap_or_default();
+    let name = match given.strip_prefix("arn:").and_then(|_| given.rsplit_once(":table/")) {
+        Some((_, n)) => n,
+        None => given,
+    };
+    let n = name.chars().count();
     let mut problems = Vec::new();
-    if name.len() < 3 {
-        problems.push(violation(Some(name), "tableName", "Member must have length greater than or equal to 3"));
+    if n < 3 {
+        problems.push(Constraint::MinLength(3));
     }
-    if name.len() > 255 {
-        problems.push(violation(Some(name), "tableName", "Member must have length less than or equal to 255"));
+    if n > 255 {
+        problems.push(Constraint::MaxLength(255));
     }
-    if !TABLE_NAME.is_match(name) {
-        problems.push(violation(
-            Some(name),
-            "tableName",
-            "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
-        ));
+    if !validate::matches(DYNAMODB_NAME_PATTERN, name) {
+        problems.push(Constraint::Pattern(DYNAMODB_NAME_PATTERN));
     }
-    violations(problems)?;
+    violations(given, "TableName", problems)?;
     Ok(name.to_owned())
 }
 
@@ -214,15 +195,9 @@ fn parse_optional(input: &Input, member: &str, kind: ExprKind) -> Result<Option<
     input.string(member)?.map(|src| expression::parse_condition(src, kind)).transpose()
 }
 
-/// `ReturnValues`: DynamoDB's enum, of which PutItem and DeleteItem accept two.
+/// `ReturnValues`: of the model's enum, PutItem and DeleteItem accept two.
 fn return_values(input: &Input) -> Result<bool, DynamoError> {
-    let v = input.choice(
-        "ReturnValues",
-        "returnValues",
-        &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
-        "ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW",
-    )?;
-    match v {
+    match input.string("ReturnValues")? {
         None | Some("NONE") => Ok(false),
         Some("ALL_OLD") => Ok(true),
         Some(_) => Err(DynamoError::validation("Return values set to invalid value")),
@@ -230,24 +205,12 @@ fn return_values(input: &Input) -> Result<bool, DynamoError> {
 }
 
 fn return_old_on_failure(input: &Input) -> Result<bool, DynamoError> {
-    let v = input.choice(
-        "ReturnValuesOnConditionCheckFailure",
-        "returnValuesOnConditionCheckFailure",
-        &["ALL_OLD", "NONE"],
-        "ALL_OLD, NONE",
-    )?;
-    Ok(v == Some("ALL_OLD"))
+    Ok(input.string("ReturnValuesOnConditionCheckFailure")? == Some("ALL_OLD"))
 }
 
 /// `ReturnConsumedCapacity`: `Some(indexes)` when capacity is to be reported.
 fn consumed_capacity_wanted(input: &Input) -> Result<Option<bool>, DynamoError> {
-    let v = input.choice(
-        "ReturnConsumedCapacity",
-        "returnConsumedCapacity",
-        &["INDEXES", "TOTAL", "NONE"],
-        "INDEXES, TOTAL, NONE",
-    )?;
-    Ok(match v {
+    Ok(match input.string("ReturnConsumedCapacity")? {
         Some("TOTAL") => Some(false),
         Some("INDEXES") => Some(true),
         _ => None,
@@ -316,71 +279,48 @@ fn legacy_names(paths: &Option<Vec<Path>>, names: &mut BTreeMap<String, String>)
     added
 }
 
+/// CreateTable: after the model's constraints, DynamoDB's own rules, in this order: the
+/// table's name, the features not simulated, the key schema and its attribute
+/// definitions, the billing mode.
 pub fn create_table(tables: &mut Tables, input: &Map<String, Value>, now_secs: i64) -> Result<Value, DynamoError> {
     let input = Input(input);
-    let name = table_name(&input, false)?;
-    let definitions = input.array("AttributeDefinitions")?.ok_or_else(|| not_null("attributeDefinitions"))?;
-    let key_schema = input.array("KeySchema")?.ok_or_else(|| not_null("keySchema"))?;
-    let mut defined: Vec<(String, &'static str)> = Vec::new();
-    let mut problems = Vec::new();
-    for (i, d) in definitions.iter().enumerate() {
-        let d = Input(d.as_object().ok_or_else(|| value::wrong_json_type(d, "AttributeDefinition"))?);
-        let attr = d.string("AttributeName")?;
-        let kind = d.string("AttributeType")?;
-        let member = format!("attributeDefinitions.{}.member", i + 1);
-        match kind {
-            Some(k) if value::TYPE_NAMES[..3].contains(&k) => {
-                let kind = value::TYPE_NAMES.iter().copied().find(|t| *t == k).unwrap_or("S");
-                defined.push((attr.unwrap_or_default().to_owned(), kind));
-            }
-            other => problems.push(violation(
-                other,
-                &format!("{member}.attributeType"),
-                "Member must satisfy enum value set: [B, N, S]",
-            )),
-        }
-        if attr.is_none() {
-            problems.push(violation(None, &format!("{member}.attributeName"), "Member must not be null"));
+    let name = table_name(&input)?;
+    for (member, what) in [
+        ("GlobalTableSourceArn", "GlobalTableSourceArn (a replica of a global table) is"),
+        ("LocalSecondaryIndexes", "LocalSecondaryIndexes are"),
+        ("GlobalSecondaryIndexes", "GlobalSecondaryIndexes are"),
+        ("VectorIndexes", "VectorIndexes are"),
+    ] {
+        if input.get(member).is_some() {
+            return Err(DynamoError::validation(format!("{what} not supported by this simulator")));
         }
     }
-    if key_schema.is_empty() || key_schema.len() > 2 {
-        let constraint = if key_schema.is_empty() {
-            "Member must have length greater than or equal to 1"
-        } else {
-            "Member must have length less than or equal to 2"
-        };
-        problems.push(violation(Some(&Value::Array(key_schema.clone()).to_string()), "keySchema", constraint));
+    // The model requires only TableName (a replica takes its schema from GlobalTableSourceArn).
+    let Some(key_schema) = input.array("KeySchema")? else {
+        return Err(DynamoError::validation(
+            "One or more parameter values were invalid: KeySchema must be specified unless GlobalTableSourceArn is",
+        ));
+    };
+    let member = |v: &Value, m: &str| v.get(m).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let keys: Vec<(String, String)> =
+        key_schema.iter().map(|k| (member(k, "AttributeName"), member(k, "KeyType"))).collect();
+    if keys.len() > 2 {
+        let shown: Vec<String> =
+            keys.iter().map(|(a, t)| format!("KeySchemaElement(attributeName={a}, keyType={t})")).collect();
+        return Err(DynamoError::validation(format!(
+            "1 validation error detected: Value '[{}]' at 'keySchema' failed to satisfy constraint: Member must have length less than or equal to 2",
+            shown.join(", ")
+        )));
     }
-    let mut keys: Vec<(String, String)> = Vec::new();
-    for (i, k) in key_schema.iter().enumerate() {
-        let k = Input(k.as_object().ok_or_else(|| value::wrong_json_type(k, "KeySchemaElement"))?);
-        let member = format!("keySchema.{}.member", i + 1);
-        let attr = k.string("AttributeName")?;
-        let kind = k.string("KeyType")?;
-        match attr {
-            None => problems.push(violation(None, &format!("{member}.attributeName"), "Member must not be null")),
-            Some(a) if a.is_empty() || a.len() > 255 => problems.push(violation(
-                Some(a),
-                &format!("{member}.attributeName"),
-                "Member must have length between 1 and 255",
-            )),
-            _ => {}
-        }
-        if !matches!(kind, Some("HASH" | "RANGE")) {
-            problems.push(violation(
-                kind,
-                &format!("{member}.keyType"),
-                "Member must satisfy enum value set: [HASH, RANGE]",
-            ));
-        }
-        keys.push((attr.unwrap_or_default().to_owned(), kind.unwrap_or_default().to_owned()));
-    }
-    violations(problems)?;
-    for index in ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"] {
-        if input.get(index).is_some() {
-            return Err(DynamoError::validation(format!("{index} are not supported by this simulator")));
-        }
-    }
+    // A missing AttributeDefinitions defines nothing.
+    let definitions = input.array("AttributeDefinitions")?.map(Vec::as_slice).unwrap_or_default();
+    let defined: Vec<(String, &'static str)> = definitions
+        .iter()
+        .map(|d| {
+            let kind = member(d, "AttributeType");
+            (member(d, "AttributeName"), value::TYPE_NAMES.iter().copied().find(|t| *t == kind).unwrap_or("S"))
+        })
+        .collect();
     let schema = key_schema_of(&keys, &defined)?;
     let (billing_mode, read, write) = billing(&input)?;
     let deletion_protection = input.boolean("DeletionProtectionEnabled")?.unwrap_or(false);
@@ -397,7 +337,8 @@ pub fn create_table(tables: &mut Tables, input: &Map<String, Value>, now_secs: i
     Ok(json!({"TableDescription": description}))
 }
 
-/// One HASH key then at most one RANGE key, each defined exactly once.
+/// One HASH key then at most one RANGE key, each defined exactly once, and no other
+/// definitions.
 fn key_schema_of(keys: &[(String, String)], defined: &[(String, &'static str)]) -> Result<KeySchema, DynamoError> {
     match keys {
         [(_, t), ..] if t != "HASH" => {
@@ -418,13 +359,21 @@ fn key_schema_of(keys: &[(String, String)], defined: &[(String, &'static str)]) 
         _ => {}
     }
     let key_names: Vec<&String> = keys.iter().map(|(n, _)| n).collect();
-    let shown = |v: Vec<&String>| format!("[{}]", v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
-    let undefined: Vec<&String> = key_names.iter().copied().filter(|k| !defined.iter().any(|(d, _)| d == *k)).collect();
+    let defined_names: Vec<&String> = defined.iter().map(|(d, _)| d).collect();
+    let shown = |v: &[&String]| format!("[{}]", v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
+    let undefined: Vec<&String> = key_names.iter().copied().filter(|k| !defined_names.contains(k)).collect();
     if !undefined.is_empty() {
         return Err(DynamoError::validation(format!(
             "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: {}, AttributeDefinitions: {}",
-            shown(undefined),
-            shown(defined.iter().map(|(d, _)| d).collect())
+            shown(&undefined),
+            shown(&defined_names)
+        )));
+    }
+    if defined_names.iter().any(|d| !key_names.contains(d)) {
+        return Err(DynamoError::validation(format!(
+            "One or more parameter values were invalid: Some AttributeDefinitions are not used. AttributeDefinitions: {}, KeySchema: {}",
+            shown(&defined_names),
+            shown(&key_names)
         )));
     }
     if defined.len() != keys.len() {
@@ -439,56 +388,33 @@ fn key_schema_of(keys: &[(String, String)], defined: &[(String, &'static str)]) 
     Ok(KeySchema { hash: attribute(&keys[0].0), range: keys.get(1).map(|(n, _)| attribute(n)) })
 }
 
-/// `BillingMode` (default `PROVISIONED`) and the `ProvisionedThroughput` it needs.
+/// `BillingMode` (default `PROVISIONED`) and the `ProvisionedThroughput` it needs (whose
+/// members the model requires, at least 1).
 fn billing(input: &Input) -> Result<(&'static str, i64, i64), DynamoError> {
-    let mode = input.choice(
-        "BillingMode",
-        "billingMode",
-        &["PROVISIONED", "PAY_PER_REQUEST"],
-        "PROVISIONED, PAY_PER_REQUEST",
-    )?;
     let throughput = input.object("ProvisionedThroughput")?.map(Input);
-    match (mode.unwrap_or("PROVISIONED"), throughput) {
+    match (input.string("BillingMode")?.unwrap_or("PROVISIONED"), throughput) {
         ("PAY_PER_REQUEST", None) => Ok(("PAY_PER_REQUEST", 0, 0)),
         ("PAY_PER_REQUEST", Some(_)) => Err(DynamoError::validation(
             "One or more parameter values were invalid: Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
         )),
         (_, Some(t)) => {
             let (read, write) = (t.integer("ReadCapacityUnits")?, t.integer("WriteCapacityUnits")?);
-            let (Some(read), Some(write)) = (read, write) else {
-                return Err(provisioned_needed());
-            };
-            let mut problems = Vec::new();
-            for (v, m) in [(read, "readCapacityUnits"), (write, "writeCapacityUnits")] {
-                if v < 1 {
-                    problems.push(violation(
-                        Some(&v.to_string()),
-                        &format!("provisionedThroughput.{m}"),
-                        "Member must have value greater than or equal to 1",
-                    ));
-                }
-            }
-            violations(problems)?;
-            Ok(("PROVISIONED", read, write))
+            Ok(("PROVISIONED", read.unwrap_or(1), write.unwrap_or(1)))
         }
-        (_, None) => Err(provisioned_needed()),
+        (_, None) => Err(DynamoError::validation(
+            "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+        )),
     }
 }
 
-fn provisioned_needed() -> DynamoError {
-    DynamoError::validation(
-        "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
-    )
-}
-
 pub fn describe_table(tables: &Tables, input: &Map<String, Value>) -> Result<Value, DynamoError> {
-    let name = table_name(&Input(input), true)?;
+    let name = table_name(&Input(input))?;
     let table = tables.tables.get(&name).ok_or_else(|| table_not_found(&name))?;
     Ok(json!({"Table": table.describe("ACTIVE")}))
 }
 
 pub fn delete_table(tables: &mut Tables, input: &Map<String, Value>) -> Result<Value, DynamoError> {
-    let name = table_name(&Input(input), true)?;
+    let name = table_name(&Input(input))?;
     let table = tables.tables.get(&name).ok_or_else(|| table_not_found(&name))?;
     if table.deletion_protection {
         return Err(DynamoError::validation(format!(
@@ -503,14 +429,6 @@ pub fn delete_table(tables: &mut Tables, input: &Map<String, Value>) -> Result<V
 pub fn list_tables(tables: &Tables, input: &Map<String, Value>) -> Result<Value, DynamoError> {
     let input = Input(input);
     let limit = input.integer("Limit")?.unwrap_or(100);
-    if !(1..=100).contains(&limit) {
-        let constraint = if limit < 1 {
-            "Member must have value greater than or equal to 1"
-        } else {
-            "Member must have value less than or equal to 100"
-        };
-        violations(vec![violation(Some(&limit.to_string()), "limit", constraint)])?;
-    }
     let start = input.string("ExclusiveStartTableName")?;
     let mut names: Vec<&String> = tables.tables.keys().filter(|n| start.is_none_or(|s| n.as_str() > s)).collect();
     let more = names.len() > limit as usize;
@@ -524,18 +442,11 @@ pub fn list_tables(tables: &Tables, input: &Map<String, Value>) -> Result<Value,
 
 pub fn update_time_to_live(tables: &mut Tables, input: &Map<String, Value>) -> Result<Value, DynamoError> {
     let input = Input(input);
-    let name = table_name(&input, true)?;
-    let spec = input.object("TimeToLiveSpecification")?.ok_or_else(|| not_null("timeToLiveSpecification"))?;
-    let spec = Input(spec);
-    let enabled = spec.boolean("Enabled")?.ok_or_else(|| not_null("timeToLiveSpecification.enabled"))?;
-    let attribute = spec.string("AttributeName")?.ok_or_else(|| not_null("timeToLiveSpecification.attributeName"))?;
-    if attribute.is_empty() || attribute.len() > 255 {
-        violations(vec![violation(
-            Some(attribute),
-            "timeToLiveSpecification.attributeName",
-            "Member must have length between 1 and 255",
-        )])?;
-    }
+    let name = table_name(&input)?;
+    let empty = Map::new();
+    let spec = Input(input.object("TimeToLiveSpecification")?.unwrap_or(&empty));
+    let enabled = spec.boolean("Enabled")?.unwrap_or(false);
+    let attribute = spec.string("AttributeName")?.unwrap_or_default();
     let table = tables.data_table_mut(&name)?;
     match (&table.ttl_attribute, enabled) {
         (Some(_), true) => return Err(DynamoError::validation("TimeToLive is already enabled")),
@@ -552,7 +463,7 @@ pub fn update_time_to_live(tables: &mut Tables, input: &Map<String, Value>) -> R
 }
 
 pub fn describe_time_to_live(tables: &Tables, input: &Map<String, Value>) -> Result<Value, DynamoError> {
-    let name = table_name(&Input(input), true)?;
+    let name = table_name(&Input(input))?;
     let table = tables.tables.get(&name).ok_or_else(|| table_not_found(&name))?;
     Ok(match &table.ttl_attribute {
         Some(a) => json!({"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": a}}),
@@ -562,8 +473,8 @@ pub fn describe_time_to_live(tables: &Tables, input: &Map<String, Value>) -> Res
 
 pub fn get_item(tables: &Tables, input: &Map<String, Value>) -> Result<Value, DynamoError> {
     let input = Input(input);
-    let name = table_name(&input, true)?;
-    let key = input.item("Key", "key")?;
+    let name = table_name(&input)?;
+    let key = input.item("Key")?;
     let consistent = input.boolean("ConsistentRead")?.unwrap_or(false);
     let wanted = consumed_capacity_wanted(&input)?;
     let paths = projection(&input)?;
@@ -665,8 +576,8 @@ impl Write {
 
 pub fn put_item(tables: &mut Tables, input: &Map<String, Value>) -> Result<Value, DynamoError> {
     let input = Input(input);
-    let name = table_name(&input, true)?;
-    let item = input.item("Item", "item")?;
+    let name = table_name(&input)?;
+    let item = input.item("Item")?;
     let write = write_options(&input)?;
     let table = tables.data_table_mut(&name)?;
     let key = table.key_of_item(&item)?;
@@ -683,8 +594,8 @@ pub fn put_item(tables: &mut Tables, input: &Map<String, Value>) -> Result<Value
 
 pub fn delete_item(tables: &mut Tables, input: &Map<String, Value>) -> Result<Value, DynamoError> {
     let input = Input(input);
-    let name = table_name(&input, true)?;
-    let key = input.item("Key", "key")?;
+    let name = table_name(&input)?;
+    let key = input.item("Key")?;
     let write = write_options(&input)?;
     let table = tables.data_table_mut(&name)?;
     let key: PrimaryKey = table.key_of_request(&key)?;
@@ -703,12 +614,7 @@ enum Select {
 }
 
 fn select(input: &Input, projected: bool) -> Result<Select, DynamoError> {
-    let v = input.choice(
-        "Select",
-        "select",
-        &["ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"],
-        "SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES",
-    )?;
+    let v = input.string("Select")?;
     let refuse = |what: &str| {
         Err(DynamoError::validation(format!(
             "1 validation error detected: Cannot specify the ProjectionExpression when choosing to get {what}"
@@ -731,18 +637,11 @@ fn select(input: &Input, projected: bool) -> Result<Select, DynamoError> {
 
 pub fn query(tables: &Tables, input: &Map<String, Value>) -> Result<Value, DynamoError> {
     let input = Input(input);
-    let name = table_name(&input, true)?;
+    let name = table_name(&input)?;
     let consistent = input.boolean("ConsistentRead")?.unwrap_or(false);
     let forward = input.boolean("ScanIndexForward")?.unwrap_or(true);
     let wanted = consumed_capacity_wanted(&input)?;
     let limit = input.integer("Limit")?;
-    if let Some(l) = limit.filter(|l| *l < 1) {
-        violations(vec![violation(
-            Some(&l.to_string()),
-            "limit",
-            "Member must have value greater than or equal to 1",
-        )])?;
-    }
     let start = input.object("ExclusiveStartKey")?.map(item_from_json).transpose()?;
     let paths = projection(&input)?;
     let selected = select(&input, paths.is_some())?;
@@ -1198,5 +1097,163 @@ mod tests {
             e.message,
             "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: status"
         );
+    }
+
+    fn create(extra: Value) -> Value {
+        let mut body = json!({"TableName": "tab1", "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]});
+        for (k, v) in extra.as_object().unwrap() {
+            match v {
+                Value::Null => body.as_object_mut().unwrap().remove(k),
+                v => body.as_object_mut().unwrap().insert(k.clone(), v.clone()),
+            };
+        }
+        body
+    }
+
+    #[test]
+    fn the_model_is_checked_before_dynamodbs_own_rules() {
+        let mut t = tables();
+        let e = |t: &mut Tables, op: &str, body: Value| run(t, op, body).unwrap_err();
+        // A null enum member is "must not be null", not the enum.
+        let keyless = e(&mut t, "CreateTable", create(json!({"KeySchema": [{"AttributeName": "id"}]})));
+        assert_eq!(
+            keyless.message,
+            "1 validation error detected: Value null at 'keySchema.1.member.keyType' failed to satisfy constraint: Member must not be null"
+        );
+        // The model's length first, then DynamoDB's naming rule, in the same wording.
+        let empty = e(&mut t, "DescribeTable", json!({"TableName": ""}));
+        assert_eq!(
+            empty.message,
+            "1 validation error detected: Value '' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        );
+        let short = e(&mut t, "DescribeTable", json!({"TableName": "x!"}));
+        assert_eq!(
+            short.message,
+            "2 validation errors detected: Value 'x!' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3; Value 'x!' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+        );
+        let long = e(&mut t, "DescribeTable", json!({"TableName": "a".repeat(256)}));
+        assert!(long.message.ends_with("Member must have length less than or equal to 255"), "{}", long.message);
+        let arn =
+            run(&mut t, "DescribeTable", json!({"TableName": "arn:aws:dynamodb:us-east-1:123456789012:table/leases"}));
+        assert_eq!(arn.unwrap()["Table"]["TableName"], "leases");
+        // Lengths are worded one bound each, as AWS's validator words them.
+        let name = e(&mut t, "CreateTable", create(json!({"KeySchema": [{"AttributeName": "", "KeyType": "HASH"}]})));
+        assert!(name.message.contains("Value '' at 'keySchema.1.member.attributeName' failed to satisfy constraint: Member must have length greater than or equal to 1"), "{}", name.message);
+        // The model requires only TableName: a missing AttributeDefinitions defines nothing.
+        let undefined = e(&mut t, "CreateTable", create(json!({"AttributeDefinitions": null})));
+        assert_eq!(
+            undefined.message,
+            "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [id], AttributeDefinitions: []"
+        );
+        let unused = e(
+            &mut t,
+            "CreateTable",
+            create(json!({"AttributeDefinitions": [
+            {"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "x", "AttributeType": "N"}]})),
+        );
+        assert!(
+            unused
+                .message
+                .contains("Some AttributeDefinitions are not used. AttributeDefinitions: [id, x], KeySchema: [id]")
+        );
+        let no_throughput = e(
+            &mut t,
+            "CreateTable",
+            create(json!({"BillingMode": "PROVISIONED", "ProvisionedThroughput": {"WriteCapacityUnits": 1}})),
+        );
+        assert!(no_throughput.message.contains("Value null at 'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: Member must not be null"));
+        // Query: the index name's constraints before the table is looked at.
+        let index = e(
+            &mut t,
+            "Query",
+            json!({"TableName": "leases", "IndexName": "aa", "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": "p"}}}),
+        );
+        assert!(index.message.contains(
+            "Value 'aa' at 'indexName' failed to satisfy constraint: Member must have length greater than or equal to 3"
+        ));
+        // A key attribute name past the model's 65535 characters.
+        let huge = e(&mut t, "GetItem", json!({"TableName": "leases", "Key": {"a".repeat(65536): {"S": "x"}}}));
+        assert!(huge.message.contains("at 'key' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 65535]"));
+    }
+
+    #[test]
+    fn wrong_types_are_serialization_errors_before_anything_else() {
+        let mut t = tables();
+        for (op, body, message) in [
+            (
+                "PutItem",
+                json!({"TableName": "leases", "Item": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+                "ConditionExpression": "attribute_not_exists(pk)", "ExpressionAttributeValues": {":p": "x"}}),
+                "Unexpected value type in payload",
+            ),
+            (
+                "PutItem",
+                json!({"TableName": "leases", "Item": {"pk": {"S": 5}}}),
+                "NUMBER_VALUE cannot be converted to String",
+            ),
+            ("CreateTable", create(json!({"GlobalSecondaryIndexes": "x"})), "Unexpected field type"),
+            (
+                "CreateTable",
+                create(json!({"SSESpecification": {"Enabled": "yes"}})),
+                "Unexpected token received from parser",
+            ),
+            (
+                "Query",
+                json!({"TableName": "leases", "KeyConditions": {"pk": {"ComparisonOperator": 5}}}),
+                "NUMBER_VALUE cannot be converted to String",
+            ),
+            (
+                "GetItem",
+                json!({"TableName": "leases", "Key": {"pk": {"B": "%%%"}}}),
+                "Base64 encoded length is expected a multiple of 4 bytes but found: 3",
+            ),
+        ] {
+            let e = run(&mut t, op, body).unwrap_err();
+            assert_eq!((e.error_type, e.message.as_str()), ("SerializationException", message), "{op}");
+        }
+    }
+
+    #[test]
+    fn features_not_simulated_are_refused_after_the_model() {
+        let mut t = tables();
+        let gsi =
+            json!([{"IndexName": "by-x", "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}], "Projection": {}}]);
+        let e = run(&mut t, "CreateTable", create(json!({"GlobalSecondaryIndexes": gsi}))).unwrap_err();
+        assert_eq!(e.message, "GlobalSecondaryIndexes are not supported by this simulator");
+        let e =
+            run(&mut t, "CreateTable", create(json!({"GlobalSecondaryIndexes": [{"IndexName": "by-x"}]}))).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("2 validation errors detected: Value null at 'globalSecondaryIndexes.1.member.keySchema'"),
+            "{}",
+            e.message
+        );
+        let e = run(&mut t, "CreateTable", create(json!({"TableClass": "COLD"}))).unwrap_err();
+        assert!(e.message.contains("Member must satisfy enum value set: [STANDARD, STANDARD_INFREQUENT_ACCESS]"));
+        let e = run(&mut t, "CreateTable", create(json!({"Tags": [{"Key": "", "Value": "v"}]}))).unwrap_err();
+        assert!(e.message.contains("Value '' at 'tags.1.member.key' failed to satisfy constraint"));
+        let legacy = json!({"TableName": "leases", "Item": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+            "Expected": {"pk": {"Exists": false}}});
+        let e = run(&mut t, "PutItem", legacy).unwrap_err();
+        assert!(e.message.contains("Expected parameter is not supported"), "{}", e.message);
+        let e = run(
+            &mut t,
+            "PutItem",
+            json!({"TableName": "leases", "Item": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+            "Expected": {"pk": {"ComparisonOperator": "ALMOST"}}}),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("at 'expected.pk.member.comparisonOperator' failed to satisfy constraint: Member must satisfy enum value set"));
+        let e = run(
+            &mut t,
+            "GetItem",
+            json!({"TableName": "leases", "Key": {"pk": {"S": "a"}, "sk": {"S": "1"}},
+            "AttributesToGet": []}),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1"));
     }
 }

@@ -139,6 +139,9 @@ pub struct CallRecord {
     /// call reached the world, and drops before it was applied).
     pub applied: bool,
     pub mutating: bool,
+    /// The access key id the request was signed with: tells concurrent callers apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
 }
 
 impl CallRecord {
@@ -153,6 +156,7 @@ impl CallRecord {
             outcome: CallOutcome::Ok,
             applied: false,
             mutating,
+            caller: None,
         }
     }
 
@@ -538,6 +542,15 @@ pub(crate) struct Call {
     pub content_type: Option<String>,
     pub auth: Option<String>,
     pub body: Bytes,
+}
+
+impl Call {
+    /// The access key id of the SigV4 `Authorization` header, if any.
+    pub fn caller(&self) -> Option<String> {
+        let auth = self.auth.as_deref()?.strip_prefix("AWS4-HMAC-SHA256 ")?;
+        let scope = auth.split(", ").find_map(|p| p.strip_prefix("Credential="))?;
+        scope.split('/').next().map(str::to_owned)
+    }
 }
 
 /// Checks the SigV4 `Authorization` header names this service and the fleet's region.

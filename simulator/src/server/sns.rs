@@ -7,6 +7,7 @@ use crate::sns::{self, SnsError};
 use crate::world::Message;
 
 pub(super) async fn call(sim: &Simulator, call: Call) -> Answer {
+    let caller = call.caller();
     let (auth, body) = (call.auth, &call.body[..]);
     let request_id = sim.new_id();
     let params = sns::parse_form(body);
@@ -16,6 +17,7 @@ pub(super) async fn call(sim: &Simulator, call: Call) -> Answer {
         .filter_map(|k| params.get(*k).map(|v| ((*k).to_owned(), v.clone())))
         .collect();
     let mut rec = CallRecord::new(Service::Sns, &action, logged, action == "Publish" || action == "CreateTopic");
+    rec.caller = caller;
     let fail = |mut rec: CallRecord, e: SnsError| {
         rec.status = e.status;
         rec.outcome = CallOutcome::error(e.code, None);

@@ -54,6 +54,7 @@ pub(super) async fn call(sim: &Simulator, call: Call) -> Answer {
     let parsed = crate::validate::object(&call.body);
     let params = parsed.as_ref().map(logged_params).unwrap_or_default();
     let mut rec = CallRecord::new(Service::StorageGateway, &op, params, MUTATING.contains(&op.as_str()));
+    rec.caller = call.caller();
     let fail = |sim: &Simulator, mut rec: CallRecord, e: ApiError| {
         rec.status = e.status;
         rec.outcome = CallOutcome::error(e.error_type, e.error_code);

@@ -6,6 +6,7 @@
 //! again unless it was deleted first. Each receive gives it a new receipt handle.
 
 pub mod md5;
+pub mod shapes;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use serde_json::{Map, Value, json};
 
 use crate::dynamodb::base64;
 use crate::fleet::Fleet;
+use crate::validate::{self, Constraint, Expected, Rejection, Step, TypeMismatch, Violation};
 
 /// Operations the simulator answers.
 pub const OPERATIONS: &[&str] = &[
@@ -200,6 +202,9 @@ pub struct QueuedMessage {
     pub body: String,
     pub md5_of_body: String,
     pub attributes: BTreeMap<String, MessageAttribute>,
+    /// The message system attributes it was sent with (`AWSTraceHeader`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub system_attributes: BTreeMap<String, MessageAttribute>,
     pub sender_id: String,
     pub sent_at_ms: u64,
     /// When the message's delay is over (epoch milliseconds).
@@ -428,6 +433,109 @@ pub fn md5_of_attributes(attributes: &BTreeMap<String, MessageAttribute>) -> Str
     md5::hex(&buf)
 }
 
+/// A member's name as the API reference writes it, with the keys and positions below it:
+/// `MessageAttributes.a.StringValue`, `AttributeNames.1`.
+fn parameter(steps: &[Step]) -> String {
+    let parts: Vec<String> = steps
+        .iter()
+        .map(|s| match s {
+            Step::Member(name) => (*name).to_owned(),
+            Step::Index(i) => i.to_string(),
+            Step::Key(k) => k.clone(),
+        })
+        .collect();
+    parts.join(".")
+}
+
+/// SQS's answer to a request that does not fit the model: a member of the wrong JSON type
+/// is a `SerializationException` naming it; of the constraints it breaks, the first is
+/// answered as SQS answers it (`MissingParameter`, `InvalidAttributeName`, ...), else as
+/// `InvalidParameterValue` in the model's wording.
+fn rejected(op: &str, rejection: &Rejection) -> SqsError {
+    match rejection {
+        Rejection::Type(t) => mistyped(t),
+        Rejection::Constraints(found) => match found.first() {
+            Some(v) => violated(op, v),
+            None => SqsError::invalid_parameter_value("The request is invalid."),
+        },
+    }
+}
+
+fn mistyped(t: &TypeMismatch) -> SqsError {
+    let expected = match t.expected {
+        Expected::String => "a string",
+        Expected::Blob => "base64-encoded binary data",
+        Expected::Integer | Expected::Long => "an integer",
+        Expected::Boolean => "a boolean",
+        Expected::List => "a list",
+        Expected::Structure => "a structure",
+        Expected::Map => "a map",
+    };
+    wrong_type(&parameter(&t.steps), expected)
+}
+
+fn violated(op: &str, v: &Violation) -> SqsError {
+    let attribute = |kind: &str, name: &str| {
+        SqsError::invalid_parameter_value(format!("The {kind} '{name}' must contain non-empty message attribute type."))
+    };
+    match (&v.constraint, v.steps.as_slice()) {
+        (Constraint::Required, [Step::Member(name)]) => SqsError::missing_parameter(name),
+        (Constraint::Required, [Step::Member("MessageAttributes"), Step::Key(k), Step::Member("DataType")]) => {
+            attribute("message attribute", k)
+        }
+        (Constraint::Required, [Step::Member("MessageSystemAttributes"), Step::Key(k), Step::Member("DataType")]) => {
+            attribute("message system attribute", k)
+        }
+        // GetQueueAttributes declares InvalidAttributeName; ReceiveMessage does not.
+        (Constraint::Enum(_), [Step::Member(member), Step::Index(_)]) => {
+            let name = v.value.as_ref().and_then(Value::as_str).unwrap_or_default();
+            if op == "GetQueueAttributes" {
+                SqsError::invalid_attribute_name(name)
+            } else {
+                SqsError::invalid_parameter_value(format!(
+                    "Value {name} for parameter {member} is invalid. Reason: Unknown Attribute {name}."
+                ))
+            }
+        }
+        (Constraint::MapKey { key, .. }, [Step::Member("Attributes")]) => SqsError::invalid_attribute_name(key),
+        (Constraint::MapKey { key, .. }, [Step::Member("MessageSystemAttributes")]) => {
+            SqsError::invalid_parameter_value(format!(
+                "Value {key} for parameter MessageSystemAttributes is invalid. Reason: The only message system attribute a message can be sent with is AWSTraceHeader."
+            ))
+        }
+        _ => SqsError::invalid_parameter_value(v.message()),
+    }
+}
+
+/// `MessageSystemAttributes`: `AWSTraceHeader` (the only one the model allows), a
+/// non-empty `String`.
+fn system_attributes_sent(input: &Input) -> Result<BTreeMap<String, MessageAttribute>, SqsError> {
+    let Some(Value::Object(map)) = input.get("MessageSystemAttributes") else { return Ok(BTreeMap::new()) };
+    let mut out = BTreeMap::new();
+    for (name, v) in map {
+        let a = Input(v.as_object().ok_or_else(|| wrong_type("MessageSystemAttributes", "a map of structures"))?);
+        let data_type = a.string("DataType")?.unwrap_or_default();
+        if data_type != "String" {
+            return Err(SqsError::invalid_parameter_value(format!(
+                "Value {data_type} for parameter MessageSystemAttributes.{name}.DataType is invalid. Reason: {name} must be of type String."
+            )));
+        }
+        let value = a.string("StringValue")?.filter(|s| !s.is_empty()).ok_or_else(|| {
+            SqsError::invalid_parameter_value(format!(
+                "Message system attribute '{name}' must contain a non-empty value of type 'String'."
+            ))
+        })?;
+        check_text(value, "message system attribute value")?;
+        let attribute = MessageAttribute {
+            data_type: data_type.to_owned(),
+            string_value: Some(value.to_owned()),
+            binary_value: None,
+        };
+        out.insert(name.clone(), attribute);
+    }
+    Ok(out)
+}
+
 fn message_attributes(input: &Input) -> Result<BTreeMap<String, MessageAttribute>, SqsError> {
     let Some(value) = input.get("MessageAttributes") else { return Ok(BTreeMap::new()) };
     let Value::Object(map) = value else { return Err(wrong_type("MessageAttributes", "a map")) };
@@ -637,13 +745,22 @@ impl Queues {
         base64::encode(format!("{queue}\n{message_id}\n{}", self.receipts).as_bytes())
     }
 
-    /// Answers one call.
+    /// Answers one call: the request is read against the operation's input shape first
+    /// (types, then the model's constraints), then SQS's own rules apply.
     pub fn call(&mut self, op: &str, body: &Map<String, Value>, ctx: &mut Context) -> Result<Value, SqsError> {
+        let shape = shapes::input(op).ok_or_else(|| SqsError::unknown_operation(op))?;
+        if let Some(rejection) = validate::examine(shape, body) {
+            return Err(rejected(op, &rejection));
+        }
         let input = Input(body);
         match op {
             "CreateQueue" => self.create_queue(&input, ctx),
             "GetQueueUrl" => {
                 let name = input.required("QueueName")?;
+                let owner = input.string("QueueOwnerAWSAccountId")?;
+                if owner.is_some_and(|a| a != self.account) {
+                    return Err(SqsError::queue_does_not_exist());
+                }
                 self.queues.get(name).ok_or_else(SqsError::queue_does_not_exist)?;
                 Ok(json!({"QueueUrl": self.url(name)}))
             }
@@ -760,11 +877,18 @@ impl Queues {
         let body = input.string("MessageBody")?.unwrap_or_default();
         let delay = input.integer("DelaySeconds")?;
         let attributes = message_attributes(input)?;
+        let system_attributes = system_attributes_sent(input)?;
         let q = self.by_url(input, ctx.now_ms)?;
         if body.is_empty() {
             return Err(SqsError::missing_parameter("MessageBody"));
         }
         check_text(body, "message body")?;
+        if input.get("MessageDeduplicationId").is_some() {
+            // Only FIFO queues deduplicate (and FIFO queues are not simulated).
+            return Err(SqsError::invalid_parameter_value(
+                "The request include parameter that is not valid for this queue type",
+            ));
+        }
         if let Some(d) = delay.filter(|d| !(0..=MAX_DELAY_SECONDS).contains(d)) {
             return Err(out_of_range(d, "DelaySeconds", "DelaySeconds must be >= 0 and <= 900."));
         }
@@ -782,6 +906,7 @@ impl Queues {
             body: body.to_owned(),
             md5_of_body: md5::hex(body.as_bytes()),
             attributes,
+            system_attributes,
             sender_id: ctx.sender_id.clone(),
             sent_at_ms: ctx.now_ms,
             due_at_ms: ctx.now_ms + delay_ms,
@@ -793,6 +918,9 @@ impl Queues {
         let mut answer = json!({"MessageId": m.message_id, "MD5OfMessageBody": m.md5_of_body});
         if !m.attributes.is_empty() {
             answer["MD5OfMessageAttributes"] = json!(md5_of_attributes(&m.attributes));
+        }
+        if !m.system_attributes.is_empty() {
+            answer["MD5OfMessageSystemAttributes"] = json!(md5_of_attributes(&m.system_attributes));
         }
         q.messages.push(m);
         Ok(answer)
@@ -1017,13 +1145,18 @@ fn received_json(m: &QueuedMessage, system: &[&str], user: &[&str]) -> Value {
     v
 }
 
-fn system_attributes(m: &QueuedMessage) -> [(&'static str, String); 4] {
-    [
+/// A message's system attributes: the four every message has, and those it was sent with.
+fn system_attributes(m: &QueuedMessage) -> Vec<(&str, String)> {
+    let mut out = vec![
         ("SenderId", m.sender_id.clone()),
         ("SentTimestamp", m.sent_at_ms.to_string()),
         ("ApproximateReceiveCount", m.receive_count.to_string()),
         ("ApproximateFirstReceiveTimestamp", m.first_received_at_ms.unwrap_or(m.sent_at_ms).to_string()),
-    ]
+    ];
+    for (name, a) in &m.system_attributes {
+        out.push((name.as_str(), a.string_value.clone().unwrap_or_default()));
+    }
+    out
 }
 
 /// The SQS event Lambda receives for a batch (what an event source mapping sends).
@@ -1368,5 +1501,90 @@ mod tests {
         assert_eq!(again.iter().map(|b| b.messages.len()).sum::<usize>(), 11);
         assert_eq!(again[0].messages[0].receive_count, 2);
         assert_eq!(h.queues.deliveries("probes").len(), 2);
+    }
+
+    #[test]
+    fn requests_are_read_against_the_model_first() {
+        let mut h = Harness::new();
+        let url = h.url();
+        let e = h.call("SetQueueAttributes", json!({"QueueUrl": url})).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("MissingParameter", "The request must contain the parameter Attributes.")
+        );
+        for (op, body, wrong) in [
+            ("CreateQueue", json!({"QueueName": "q", "tags": "x"}), "tags"),
+            ("CreateQueue", json!({"QueueName": "q", "tags": {"a": 5}}), "tags.a"),
+            ("GetQueueUrl", json!({"QueueName": "probes", "QueueOwnerAWSAccountId": 5}), "QueueOwnerAWSAccountId"),
+            ("ReceiveMessage", json!({"QueueUrl": url, "ReceiveRequestAttemptId": 5}), "ReceiveRequestAttemptId"),
+            ("SendMessage", json!({"QueueUrl": url, "MessageBody": "x", "MessageGroupId": 5}), "MessageGroupId"),
+            (
+                "SendMessage",
+                json!({"QueueUrl": url, "MessageBody": "x", "MessageAttributes": {"a": {"DataType": "String", "StringValue": "v", "StringListValues": [5]}}}),
+                "MessageAttributes.a.StringListValues.1",
+            ),
+            (
+                "SendMessage",
+                json!({"QueueUrl": url, "MessageBody": "x", "MessageAttributes": {"a": {"DataType": "Binary", "BinaryValue": "%%%"}}}),
+                "MessageAttributes.a.BinaryValue",
+            ),
+        ] {
+            let e = h.call(op, body).unwrap_err();
+            assert_eq!(e.error_type, "SerializationException", "{op}: {}", e.message);
+            assert!(e.message.starts_with(&format!("Value for parameter {wrong} must be")), "{}", e.message);
+        }
+        let e = h.call("ReceiveMessage", json!({"QueueUrl": url, "AttributeNames": ["Bogus"]})).unwrap_err();
+        assert_eq!(e.code, "InvalidParameterValue");
+        let e = h.call("GetQueueAttributes", json!({"QueueUrl": url, "AttributeNames": ["Bogus"]})).unwrap_err();
+        assert_eq!((e.code, e.message.as_str()), ("InvalidAttributeName", "Unknown Attribute Bogus."));
+        let e =
+            h.call("ReceiveMessage", json!({"QueueUrl": url, "MessageSystemAttributeNames": ["Policy"]})).unwrap_err();
+        assert_eq!(e.code, "InvalidParameterValue");
+        // ReceiveMessage's AttributeNames take message system attributes too.
+        assert!(h.call("ReceiveMessage", json!({"QueueUrl": url, "AttributeNames": ["SenderId", "Policy"]})).is_ok());
+        let e = h
+            .call(
+                "SendMessage",
+                json!({"QueueUrl": url, "MessageBody": "x", "MessageAttributes": {"a": {"StringValue": "v"}}}),
+            )
+            .unwrap_err();
+        assert_eq!(e.message, "The message attribute 'a' must contain non-empty message attribute type.");
+        let e = h
+            .call("SendMessage", json!({"QueueUrl": url, "MessageBody": "x", "MessageDeduplicationId": "d"}))
+            .unwrap_err();
+        assert_eq!(e.code, "InvalidParameterValue");
+        let e = h
+            .call("GetQueueUrl", json!({"QueueName": "probes", "QueueOwnerAWSAccountId": "210987654321"}))
+            .unwrap_err();
+        assert_eq!(e.error_type, "QueueDoesNotExist");
+    }
+
+    #[test]
+    fn a_trace_header_travels_with_its_message() {
+        let mut h = Harness::new();
+        let url = h.url();
+        let trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
+        let system = json!({"AWSTraceHeader": {"DataType": "String", "StringValue": trace}});
+        let sent = h
+            .call("SendMessage", json!({"QueueUrl": url, "MessageBody": "x", "MessageSystemAttributes": system}))
+            .unwrap();
+        let one: BTreeMap<String, MessageAttribute> = [(
+            "AWSTraceHeader".to_owned(),
+            MessageAttribute { data_type: "String".into(), string_value: Some(trace.into()), binary_value: None },
+        )]
+        .into();
+        assert_eq!(sent["MD5OfMessageSystemAttributes"], md5_of_attributes(&one));
+        let got = h.receive(json!({"MessageSystemAttributeNames": ["AWSTraceHeader"]}));
+        assert_eq!(got[0]["Attributes"], json!({"AWSTraceHeader": trace}));
+        let bad = json!({"QueueUrl": url, "MessageBody": "x", "MessageSystemAttributes": {"Other": {"DataType": "String", "StringValue": "v"}}});
+        let e = h.call("SendMessage", bad).unwrap_err();
+        assert!(e.message.contains("parameter MessageSystemAttributes"), "{}", e.message);
+        let number = json!({"QueueUrl": url, "MessageBody": "x", "MessageSystemAttributes": {"AWSTraceHeader": {"DataType": "Number", "StringValue": "1"}}});
+        assert_eq!(h.call("SendMessage", number).unwrap_err().code, "InvalidParameterValue");
+        let missing = json!({"QueueUrl": url, "MessageBody": "x", "MessageSystemAttributes": {"AWSTraceHeader": {"StringValue": "1"}}});
+        assert_eq!(
+            h.call("SendMessage", missing).unwrap_err().message,
+            "The message system attribute 'AWSTraceHeader' must contain non-empty message attribute type."
+        );
     }
 }

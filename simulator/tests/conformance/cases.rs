@@ -23,6 +23,13 @@ pub enum Constraint {
     Enum(Vec<String>),
     /// A JSON value of another type than the shape's (JSON protocols only).
     WrongType,
+    /// A map key breaking the key's constraint: AWS names the whole map and lists every
+    /// constraint of the key, `Value '{k=v}' at 'item' failed to satisfy constraint: Map
+    /// keys must satisfy constraint: [Member must have length less than or equal to 65535]`.
+    MapKeys(Box<Constraint>),
+    /// A map value (a plain one) breaking the value's constraint: `... Map value must
+    /// satisfy constraint: [...]`, naming the whole map.
+    MapValue(Box<Constraint>),
 }
 
 impl Constraint {
@@ -38,6 +45,8 @@ impl Constraint {
             Self::Pattern(p) => format!("Member must satisfy regular expression pattern: {p}"),
             Self::Enum(values) => format!("Member must satisfy enum value set: [{}]", values.join(", ")),
             Self::WrongType => return None,
+            Self::MapKeys(inner) => format!("Map keys must satisfy constraint: [{}, ...]", inner.wording()?),
+            Self::MapValue(inner) => format!("Map value must satisfy constraint: [{}, ...]", inner.wording()?),
         })
     }
 }
@@ -139,7 +148,7 @@ impl<'a> Generator<'a> {
         for m in input.members() {
             let valid = base.get(m.name).cloned().unwrap_or_else(|| self.valid(m.shape, m.name));
             let rebuild = |v: Option<Value>| self.top_level(&base, m.name, v);
-            let at = At { path: camel(m.name), top: m.name, rebuild: &rebuild, depth: 0 };
+            let at = At { path: camel(m.name), top: m.name, rebuild: &rebuild, depth: 0, map: None };
             self.member_cases(m, &at, valid, &mut out);
         }
         out
@@ -270,7 +279,7 @@ impl<'a> Generator<'a> {
         let enums = shape.enum_values();
         if !enums.is_empty() {
             let values = enums.iter().map(|s| (*s).to_owned()).collect();
-            out.push(violation(&at.path, Constraint::Enum(values), (at.rebuild)(Some(json!("NOT_A_MODEL_VALUE")))));
+            out.push(at.violation(Constraint::Enum(values), (at.rebuild)(Some(json!("NOT_A_MODEL_VALUE")))));
             for e in enums {
                 out.push(at.accepted(&format!("enum value {e}"), json!(e)));
             }
@@ -278,20 +287,18 @@ impl<'a> Generator<'a> {
         }
         if let Some(min) = shape.min().filter(|m| *m > 0 && *m <= MAX_GENERATED) {
             let short = self.string_of(shape, min - 1).unwrap_or_else(|| "a".repeat(min as usize - 1));
-            out.push(violation(&at.path, Constraint::MinLength(min), (at.rebuild)(Some(json!(short)))));
+            out.push(at.violation(Constraint::MinLength(min), (at.rebuild)(Some(json!(short)))));
             self.bound(shape, at, min, "min length", out);
         }
         if let Some(max) = shape.max().filter(|m| *m < MAX_GENERATED) {
             let long = self.string_of(shape, max + 1).unwrap_or_else(|| "a".repeat(max as usize + 1));
-            out.push(violation(&at.path, Constraint::MaxLength(max), (at.rebuild)(Some(json!(long)))));
+            out.push(at.violation(Constraint::MaxLength(max), (at.rebuild)(Some(json!(long)))));
             self.bound(shape, at, max, "max length", out);
         }
         if let Some(p) = shape.pattern() {
             let text = valid.as_str().map(str::to_owned).unwrap_or_else(|| self.valid_string(shape));
             match self.pattern(p).and_then(|c| c.break_match(&text)) {
-                Some(bad) => {
-                    out.push(violation(&at.path, Constraint::Pattern(p.to_owned()), (at.rebuild)(Some(json!(bad)))))
-                }
+                Some(bad) => out.push(at.violation(Constraint::Pattern(p.to_owned()), (at.rebuild)(Some(json!(bad))))),
                 None => self.skip(format!("no value breaking {p} at {}", at.path)),
             }
         }
@@ -315,11 +322,11 @@ impl<'a> Generator<'a> {
         let one = items.first().cloned().unwrap_or_else(|| self.valid(item.shape, item.name));
         let of = |n: i64| Value::Array(vec![one.clone(); usize::try_from(n).unwrap_or(0)]);
         if let Some(min) = shape.min().filter(|m| *m > 0) {
-            out.push(violation(&at.path, Constraint::MinLength(min), (at.rebuild)(Some(of(min - 1)))));
+            out.push(at.violation(Constraint::MinLength(min), (at.rebuild)(Some(of(min - 1)))));
             out.push(at.accepted(&format!("min items {min}"), of(min)));
         }
         if let Some(max) = shape.max().filter(|m| *m <= MAX_ITEMS) {
-            out.push(violation(&at.path, Constraint::MaxLength(max), (at.rebuild)(Some(of(max + 1)))));
+            out.push(at.violation(Constraint::MaxLength(max), (at.rebuild)(Some(of(max + 1)))));
             out.push(at.accepted(&format!("max items {max}"), of(max)));
         }
         let rebuild_item = |v: Option<Value>| {
@@ -343,11 +350,11 @@ impl<'a> Generator<'a> {
             Value::Object(map)
         };
         if let Some(min) = shape.min().filter(|m| *m > 0) {
-            out.push(violation(&at.path, Constraint::MinLength(min), (at.rebuild)(Some(of(min - 1)))));
+            out.push(at.violation(Constraint::MinLength(min), (at.rebuild)(Some(of(min - 1)))));
             out.push(at.accepted(&format!("min entries {min}"), of(min)));
         }
         if let Some(max) = shape.max().filter(|m| *m <= MAX_ITEMS) {
-            out.push(violation(&at.path, Constraint::MaxLength(max), (at.rebuild)(Some(of(max + 1)))));
+            out.push(at.violation(Constraint::MaxLength(max), (at.rebuild)(Some(of(max + 1)))));
             out.push(at.accepted(&format!("max entries {max}"), of(max)));
         }
         let with = |key: &str, value: Value| {
@@ -360,11 +367,15 @@ impl<'a> Generator<'a> {
             Some(Value::String(nk)) => with(&nk, v.clone()),
             _ => (at.rebuild)(Some(Value::Object(entries.clone()))),
         };
+        // A key's violations (and a plain value's) are named at the map, in AWS's map form;
+        // a structured value's members below it, `item.KEY.member.m`.
         if key.shape.kind() == "string" {
-            self.string_cases(key.shape, &at.child(format!("{}.{k}.key", at.path), &rebuild_key), &json!(k), out);
+            let keys = at.part(at.path.clone(), &rebuild_key, MapPart::Keys);
+            self.string_cases(key.shape, &keys, &json!(k), out);
         }
         let rebuild_value = |nv: Option<Value>| with(&k, nv.unwrap_or(Value::Null));
-        self.shape_cases(value.shape, &at.child(format!("{}.{k}.member", at.path), &rebuild_value), v.clone(), out);
+        let values = at.part(format!("{}.{k}.member", at.path), &rebuild_value, MapPart::Values);
+        self.shape_cases(value.shape, &values, v.clone(), out);
     }
 
     /// Each member's cases; a union's members one at a time, as the only member set.
@@ -385,13 +396,22 @@ impl<'a> Generator<'a> {
     }
 }
 
+/// Which part of a map a value is.
+#[derive(Clone, Copy)]
+enum MapPart {
+    Keys,
+    Values,
+}
+
 /// Where a case's value goes: the member's path as AWS writes it, its top-level member,
-/// how to build the whole request around a new value, and how deep it is.
+/// how to build the whole request around a new value, how deep it is, and, for a map's
+/// key or value, the map's path (where AWS names their violations) and which it is.
 pub struct At<'r> {
     path: String,
     top: &'r str,
     rebuild: Rebuild<'r>,
     depth: usize,
+    map: Option<(String, MapPart)>,
 }
 
 impl<'r> At<'r> {
@@ -399,14 +419,38 @@ impl<'r> At<'r> {
     where
         'r: 'c,
     {
-        At { path, top: self.top, rebuild, depth: self.depth + 1 }
+        At { path, top: self.top, rebuild, depth: self.depth + 1, map: None }
+    }
+
+    /// A key or value of the map at this place.
+    fn part<'c>(&'c self, path: String, rebuild: Rebuild<'c>, part: MapPart) -> At<'c>
+    where
+        'r: 'c,
+    {
+        At { path, top: self.top, rebuild, depth: self.depth + 1, map: Some((self.path.clone(), part)) }
+    }
+
+    /// Where AWS names a violation of the value here: the map, for a map's key or value.
+    fn named_at(&self) -> &str {
+        self.map.as_ref().map_or(&self.path, |(p, _)| p)
+    }
+
+    /// A request violating `constraint` with the value here.
+    fn violation(&self, constraint: Constraint, body: Value) -> Case {
+        let constraint = match &self.map {
+            Some((_, MapPart::Keys)) => Constraint::MapKeys(Box::new(constraint)),
+            Some((_, MapPart::Values)) => Constraint::MapValue(Box::new(constraint)),
+            None => constraint,
+        };
+        violation(self.named_at(), constraint, body)
     }
 
     fn accepted(&self, what: &str, value: Value) -> Case {
+        let path = self.named_at().to_owned();
         Case {
             label: format!("{what} at {}", self.path),
             body: (self.rebuild)(Some(value)),
-            expect: Expect::Accepted { path: self.path.clone(), top: self.top.to_owned() },
+            expect: Expect::Accepted { path, top: self.top.to_owned() },
         }
     }
 }
@@ -426,13 +470,13 @@ fn number_cases(shape: Shape, at: &At, out: &mut Vec<Case>) {
     let limit = if shape.kind() == "integer" { i64::from(i32::MIN)..=i64::from(i32::MAX) } else { i64::MIN..=i64::MAX };
     if let Some(min) = shape.min() {
         if let Some(below) = min.checked_sub(1).filter(|b| limit.contains(b)) {
-            out.push(violation(&at.path, Constraint::MinValue(min), (at.rebuild)(Some(json!(below)))));
+            out.push(at.violation(Constraint::MinValue(min), (at.rebuild)(Some(json!(below)))));
         }
         out.push(at.accepted(&format!("min value {min}"), json!(min)));
     }
     if let Some(max) = shape.max() {
         if let Some(above) = max.checked_add(1).filter(|a| limit.contains(a)) {
-            out.push(violation(&at.path, Constraint::MaxValue(max), (at.rebuild)(Some(json!(above)))));
+            out.push(at.violation(Constraint::MaxValue(max), (at.rebuild)(Some(json!(above)))));
         }
         out.push(at.accepted(&format!("max value {max}"), json!(max)));
     }

@@ -98,6 +98,20 @@ impl Fixture for StorageGateway {
 pub const STORAGE_GATEWAY_BEYOND_MODEL: &[(&str, &str)] =
     &[("Marker", "The specified marker is not valid."), ("ResourceARN", "The specified resource ARN is not valid.")];
 
+/// DynamoDB's own naming rule, which it applies after the model's constraints (the model
+/// takes 1 to 1024 characters, for a name or an ARN): a table's name is 3 to 255 of
+/// `[a-zA-Z0-9_.-]` (the developer guide's naming rules), refused in the model's wording,
+/// as AWS does (`Value 'x!' at 'tableName' failed to satisfy constraint: Member must have
+/// length greater than or equal to 3; ...`). A value at the model's bounds may get it.
+pub const DYNAMODB_BEYOND_MODEL: &[(&str, &str)] = &[
+    ("TableName", "at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3"),
+    ("TableName", "at 'tableName' failed to satisfy constraint: Member must have length less than or equal to 255"),
+    (
+        "TableName",
+        "at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+    ),
+];
+
 pub struct Sns;
 
 impl Fixture for Sns {
@@ -129,7 +143,9 @@ impl Fixture for DynamoDb {
             "TableName" if op == "CreateTable" => json!("conformance-new"),
             "TableName" => json!(TABLE),
             "TimeToLiveSpecification" => json!({"Enabled": true, "AttributeName": "expires_at"}),
-            "Key" | "ExclusiveStartKey" => json!({"pk": {"S": "p"}, "sk": {"S": "s"}}),
+            // An item's key (a tag's `Key` is a string).
+            "Key" if op != "CreateTable" => json!({"pk": {"S": "p"}, "sk": {"S": "s"}}),
+            "ExclusiveStartKey" => json!({"pk": {"S": "p"}, "sk": {"S": "s"}}),
             "Item" => json!({"pk": {"S": "p"}, "sk": {"S": "s"}}),
             "KeyConditionExpression" => json!("pk = :p"),
             "ExpressionAttributeValues" => json!({":p": {"S": "p"}}),

@@ -95,8 +95,8 @@ pub struct Verifier<'a> {
     pub kind: Kind,
     pub model: &'a Model,
     pub op: &'a str,
-    /// Refusals for reasons beyond the model (an unknown marker, say): `(top member,
-    /// message)` pairs a value at a bound may still get.
+    /// Refusals for reasons beyond the model (an unknown marker, say): `(top member, part
+    /// of the message)` pairs a value at a bound may still get.
     pub beyond_model: &'a [(&'a str, &'a str)],
 }
 
@@ -130,7 +130,7 @@ impl Verifier<'_> {
     }
 
     fn refused_for(&self, r: &Refusal, path: &str, top: &str) -> bool {
-        let explained = self.beyond_model.iter().any(|(m, msg)| *m == top && r.message == *msg);
+        let explained = self.beyond_model.iter().any(|(m, msg)| *m == top && r.message.contains(msg));
         r.is_validation(self.kind) && r.names(path, top) && !explained
     }
 
@@ -158,7 +158,7 @@ impl Verifier<'_> {
                 }
                 let clause = format!("at '{path}' failed to satisfy constraint: {wording}");
                 let sqs_named = r.code() == "InvalidAttributeName" || sqs_names(&r.message, path);
-                let named = r.message.contains(&clause) || (self.kind == Kind::Sqs && sqs_named);
+                let named = worded(&r.message, path, constraint) || (self.kind == Kind::Sqs && sqs_named);
                 if !named {
                     problems.push(format!("the message lacks \"{clause}\": {:?}", r.message));
                 }
@@ -248,10 +248,35 @@ impl Verifier<'_> {
     }
 }
 
+/// Whether `message` names the violation of `constraint` at `path` in AWS's wording. An
+/// enum's values may be listed in any order (DynamoDB lists them in its own, not the
+/// model's); a map key's or value's constraint is named at the map, within the list of
+/// the key's (value's) constraints.
+fn worded(message: &str, path: &str, constraint: &Constraint) -> bool {
+    let at = format!("at '{path}' failed to satisfy constraint: ");
+    let after = |head: &str| -> Vec<&str> {
+        let needle = format!("{at}{head}");
+        message.match_indices(&needle).map(|(i, _)| &message[i + needle.len()..]).collect()
+    };
+    match constraint {
+        Constraint::Enum(values) => after("Member must satisfy enum value set: [").iter().any(|rest| {
+            let listed: Vec<&str> = rest.split(']').next().unwrap_or_default().split(", ").collect();
+            listed.len() == values.len() && values.iter().all(|v| listed.contains(&v.as_str()))
+        }),
+        Constraint::MapKeys(inner) | Constraint::MapValue(inner) => {
+            let head = if matches!(constraint, Constraint::MapKeys(_)) { "Map keys" } else { "Map value" };
+            let wording = inner.wording().unwrap_or_default();
+            after(&format!("{head} must satisfy constraint: [")).iter().any(|rest| rest.contains(&wording))
+        }
+        other => other.wording().is_some_and(|w| message.contains(&format!("{at}{w}"))),
+    }
+}
+
 /// SQS words its refusals its own way ("The request must contain the parameter QueueUrl.",
 /// "Value for parameter DelaySeconds must be an integer", "The message attribute 'a' must
 /// contain ...", `InvalidAttributeName` "Unknown Attribute X."): it names the top-level
-/// member as the API reference writes it, or the map key the problem is under.
+/// member as the API reference writes it (`QueueUrl`, or `tags`, which the model spells in
+/// lower case), or the map key the problem is under.
 fn sqs_names(message: &str, path: &str) -> bool {
     let mut parts = path.split('.');
     let top = parts.next().unwrap_or_default();
@@ -260,6 +285,7 @@ fn sqs_names(message: &str, path: &str) -> bool {
         top.chars().next().map(|c| c.to_uppercase().chain(top.chars().skip(1)).collect()).unwrap_or_default();
     message.contains(&format!("'{path}'"))
         || message.contains(&format!("parameter {upper}"))
+        || message.contains(&format!("parameter {top}"))
         || key.is_some_and(|k| message.contains(&format!("'{k}'")))
 }
 
