@@ -2,6 +2,8 @@
 //! the hand-off messages. Nothing panics; every refusal names a field; everything accepted
 //! carries only validated ARNs (so no AWS call can be made with an unvalidated one).
 
+use std::sync::OnceLock;
+
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use shared::arn::{GatewayArn, TapeArn, VolumeArn};
@@ -52,14 +54,20 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
-fn samples(function: &str) -> Vec<Value> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(function);
-    let mut out: Vec<Value> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap())
-        .collect();
-    out.sort_by_key(|v| v.to_string());
-    out
+/// The sample events of one function, read once: each case mutates one of them.
+fn samples(function: &str) -> &'static [Value] {
+    static MONITOR: OnceLock<Vec<Value>> = OnceLock::new();
+    static RECOVER: OnceLock<Vec<Value>> = OnceLock::new();
+    let cell = if function == "gateway-monitor" { &MONITOR } else { &RECOVER };
+    cell.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(function);
+        let mut out: Vec<Value> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap())
+            .collect();
+        out.sort_by_key(|v| v.to_string());
+        out
+    })
 }
 
 /// Every path in a JSON value (as pointers).

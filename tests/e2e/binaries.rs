@@ -1,67 +1,13 @@
 //! The real function binaries, run as Lambda runs them (a local Runtime API, the standard
 //! environment), against the simulator.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tests::local_lambda::{FunctionProcess, LocalFunction, Outcome};
 use tests::simulator::generate::{FleetShape, PRIMARY};
-use tests::{Lab, gateway_arn};
-
-/// Both binaries, built once per test run with the cargo running the tests.
-pub fn binaries() -> &'static (PathBuf, PathBuf) {
-    static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        match tests::local_lambda::build::build(env!("CARGO"), &["gateway-monitor", "recover-gateway", "drill"], false)
-        {
-            Ok(mut paths) => (paths.remove("gateway-monitor").unwrap(), paths.remove("recover-gateway").unwrap()),
-            Err(e) => panic!("building the function binaries failed: {e}"),
-        }
-    })
-}
-
-pub fn topic(name: &str) -> String {
-    format!("arn:aws:sns:us-east-1:123456789012:{name}")
-}
-
-pub fn recover_env() -> Vec<(&'static str, String)> {
-    vec![
-        ("REPORT_TOPIC_ARN", topic("gateway-reports")),
-        ("RECOVERY_TOPIC_ARN", topic("gateway-recovery")),
-        ("LEASE_HEARTBEAT_SECONDS", "1".into()),
-        ("RUST_LOG", "warn".into()),
-    ]
-}
-
-pub fn monitor_env() -> Vec<(&'static str, String)> {
-    vec![
-        ("REPORT_TOPIC_ARN", topic("gateway-reports")),
-        ("RECOVERY_TOPIC_ARN", topic("gateway-recovery")),
-        ("OFFLINE_GRACE_SECONDS", "900".into()),
-        ("RUST_LOG", "warn".into()),
-    ]
-}
-
-/// A function binary running against the lab's simulator.
-pub struct Running {
-    pub function: LocalFunction,
-    /// Kept so the process lives as long as the test needs it.
-    _process: FunctionProcess,
-}
-
-pub async fn start(lab: &Lab, name: &str, env: &[(&str, String)]) -> Running {
-    let (monitor, recover) = binaries();
-    let binary = if name == "gateway-monitor" { monitor } else { recover };
-    let function = LocalFunction::start(name, "us-east-1", "123456789012", Duration::from_secs(900)).await.unwrap();
-    let process = FunctionProcess::spawn(binary, &function, &lab.sim.url(), "us-east-1", env, None).unwrap();
-    Running { function, _process: process }
-}
-
-pub async fn invoke(f: &Running, event: &Value) -> Outcome {
-    f.function.invoke(event.to_string(), Duration::from_secs(120)).await.expect("the function answered")
-}
+use tests::simulator::{FaultConfig, FaultSpec};
+use tests::{Function, Lab, binaries, function_env, gateway_arn, invoke, start};
 
 /// Bad events every function must refuse by naming the field, before any AWS call.
 fn bad_recovery_events() -> Vec<(Value, &'static str)> {
@@ -100,7 +46,8 @@ fn bad_recovery_events() -> Vec<(Value, &'static str)> {
 #[tokio::test]
 async fn recover_gateway_refuses_bad_events_by_name_without_calling_aws() {
     let lab = Lab::generated(FleetShape { tapes: 2, ..Default::default() }).await;
-    let f = start(&lab, "recover-gateway", &recover_env()).await;
+    let f = start(&lab, Function::Recover, &function_env(&lab, Function::Recover)).await;
+    let before = lab.sim.calls().len();
     for (event, field) in bad_recovery_events() {
         let Outcome::Error(body) = invoke(&f, &event).await else { panic!("{event} was accepted") };
         let e: Value = serde_json::from_slice(&body).unwrap();
@@ -108,18 +55,21 @@ async fn recover_gateway_refuses_bad_events_by_name_without_calling_aws() {
         let msg = e["errorMessage"].as_str().unwrap();
         assert!(msg.starts_with(&format!("bad event: {field}")), "{event}: {msg}");
     }
-    assert!(lab.sim.calls().is_empty(), "no AWS call was made: {:?}", lab.sim.calls());
+    assert_eq!(lab.sim.calls().len(), before, "no AWS call was made: {:?}", lab.sim.calls());
 }
 
 #[tokio::test]
 async fn gateway_monitor_refuses_bad_events_by_name_without_calling_aws() {
     let lab = Lab::generated(FleetShape { tapes: 0, ..Default::default() }).await;
-    let f = start(&lab, "gateway-monitor", &monitor_env()).await;
+    let f = start(&lab, Function::Monitor, &function_env(&lab, Function::Monitor)).await;
+    let before = lab.sim.calls().len();
     for (event, field) in [
         (json!(null), "event"),
         (json!({"gatewayArns": ["sgw-12A3456B"]}), "gatewayArns[0]"),
         (json!({"gatewayArns": []}), "gatewayArns"),
         (json!({"action": "reboot"}), "action"),
+        (json!({"action": "release-hold", "region": "us-east-1", "holdId": "h"}), "operator"),
+        (json!({"Records": [{"eventSource": "aws:sqs", "body": "{}"}]}), "Records[0].body"),
         (
             json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.storagegateway", "detail": {}}),
             "detail-type",
@@ -131,15 +81,16 @@ async fn gateway_monitor_refuses_bad_events_by_name_without_calling_aws() {
         assert_eq!(e["errorType"], "NonRetryable");
         assert!(e["errorMessage"].as_str().unwrap().starts_with(&format!("bad event: {field}")), "{event}: {e}");
     }
-    assert!(lab.sim.calls().is_empty());
+    assert_eq!(lab.sim.calls().len(), before);
 }
 
 #[tokio::test]
 async fn a_missing_setting_stops_the_function_at_init_naming_the_variable() {
     let lab = Lab::sample().await;
-    let (_, recover) = binaries();
+    let recover = &binaries().recover;
     let function =
         LocalFunction::start("recover-gateway", "us-east-1", "123456789012", Duration::from_secs(60)).await.unwrap();
+    let before = lab.sim.calls().len();
     let log_path = std::env::temp_dir().join(format!("init-error-{}.log", std::process::id()));
     let log = std::fs::File::create(&log_path).unwrap();
     let mut p = FunctionProcess::spawn(recover, &function, &lab.sim.url(), "us-east-1", &[], Some(log)).unwrap();
@@ -151,7 +102,7 @@ async fn a_missing_setting_stops_the_function_at_init_naming_the_variable() {
         "{log}"
     );
     assert!(function.first_poll().is_none(), "it never asked for work");
-    assert!(lab.sim.calls().is_empty());
+    assert_eq!(lab.sim.calls().len(), before);
 }
 
 #[tokio::test]
@@ -163,10 +114,10 @@ async fn with_cargo_lambda_watchs_duration_deadline_the_time_budget_is_used() {
             ..Default::default()
         })
         .unwrap();
-    let mut env = recover_env();
+    let mut env = function_env(&lab, Function::Recover);
     env.push(("TIME_BUDGET_SECONDS", "1".into()));
     env.push(("MAX_CONCURRENCY", "2".into()));
-    let f = start(&lab, "recover-gateway", &env).await;
+    let f = start(&lab, Function::Recover, &env).await;
     f.function.set_fixed_deadline_ms(Some(600_000));
     let Outcome::Response(body) = invoke(&f, &json!({"failedGatewayArn": gateway_arn(PRIMARY)})).await else {
         panic!("the recovery failed")
@@ -180,9 +131,9 @@ async fn with_cargo_lambda_watchs_duration_deadline_the_time_budget_is_used() {
 
 #[tokio::test]
 async fn the_whole_chain_runs_on_the_real_binaries() {
-    let (monitor, _) = binaries();
-    let dir = monitor.parent().unwrap().to_path_buf();
-    let status = std::process::Command::new(dir.join("drill"))
+    let b = binaries();
+    let dir = b.monitor.parent().unwrap().to_path_buf();
+    let status = std::process::Command::new(&b.drill)
         .args(["--bin-dir", dir.to_str().unwrap(), "--tapes", "50", "--volumes", "2", "--grace", "2"])
         .args(["--sweep-ms", "700", "--latency-ms", "2", "--timeout", "60"])
         .status()
@@ -193,14 +144,14 @@ async fn the_whole_chain_runs_on_the_real_binaries() {
 #[tokio::test]
 async fn logs_carry_no_credentials_and_no_message_bodies() {
     let lab = Lab::generated(FleetShape { tapes: 20, ..Default::default() }).await;
-    let (_, recover) = binaries();
+    let recover = &binaries().recover;
     let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYSECRETMARKER";
     let key_id = "AKIAKEYIDMARKER00000";
     let token = "SESSIONTOKENMARKER";
     let function =
         LocalFunction::start("recover-gateway", "us-east-1", "123456789012", Duration::from_secs(900)).await.unwrap();
     let log_path = std::env::temp_dir().join(format!("secrets-{}.log", std::process::id()));
-    let mut env = recover_env();
+    let mut env = function_env(&lab, Function::Recover);
     env.retain(|(k, _)| *k != "RUST_LOG");
     env.push(("AWS_ACCESS_KEY_ID", key_id.into()));
     env.push(("AWS_SECRET_ACCESS_KEY", secret.into()));
@@ -224,4 +175,33 @@ async fn logs_carry_no_credentials_and_no_message_bodies() {
         lab.sim.messages().iter().map(|m| m.subject.clone()).collect::<Vec<_>>()
     );
     assert!(!log.contains("Failed gateway:") && !log.contains("tapesToRecover"), "a message body is in the logs");
+}
+
+/// Every `error` report fails the invocation, so Lambda's Errors metric and the stack's
+/// alarm fire: `NonRetryable` when no retry can help (the ledger's table does not exist),
+/// `Retryable` when one may (AWS keeps failing transiently).
+#[tokio::test]
+async fn an_error_report_fails_the_invocation_with_the_right_diagnostic() {
+    let lab = Lab::generated(FleetShape { tapes: 3, ..Default::default() }).await;
+    let mut env = function_env(&lab, Function::Recover);
+    env.retain(|(k, _)| *k != "LEDGER_TABLE_NAME");
+    env.push(("LEDGER_TABLE_NAME", "no-such-table".into()));
+    let f = start(&lab, Function::Recover, &env).await;
+    let event = json!({"failedGatewayArn": gateway_arn(PRIMARY)});
+    let Outcome::Error(body) = invoke(&f, &event).await else { panic!("a missing table must fail the invocation") };
+    let e: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(e["errorType"], "NonRetryable", "{e}");
+    assert!(e["errorMessage"].as_str().unwrap().contains("ResourceNotFoundException"), "{e}");
+    assert!(lab.published("gateway-reports").iter().any(|m| m.message.contains("ERROR")), "the report went out too");
+
+    let lab = Lab::generated(FleetShape { tapes: 3, ..Default::default() }).await;
+    let mut ops = std::collections::BTreeMap::new();
+    ops.insert("DescribeGatewayInformation".to_owned(), FaultSpec { error_rate: 1.0, ..Default::default() });
+    lab.sim.set_faults(FaultConfig { operations: ops, ..Default::default() }).unwrap();
+    let f = start(&lab, Function::Recover, &function_env(&lab, Function::Recover)).await;
+    let Outcome::Error(body) = invoke(&f, &event).await else { panic!("AWS failing must fail the invocation") };
+    let e: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(e["errorType"], "Retryable", "{e}");
+    assert!(e["errorMessage"].as_str().unwrap().contains("InternalError"), "{e}");
+    assert_eq!(lab.count("DisableGateway"), 0);
 }

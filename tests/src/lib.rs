@@ -52,12 +52,26 @@ pub struct Lab {
 
 /// SDK configuration for an endpoint, with throwaway credentials.
 pub async fn sdk_config(url: &str) -> SdkConfig {
+    sdk_config_as(url, "AKIDLOCALSIMULATOR").await
+}
+
+/// SDK configuration signing with a given access key id, which the simulator's call log
+/// records: concurrent callers told apart.
+pub async fn sdk_config_as(url: &str, access_key: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(url)
-        .credentials_provider(Credentials::new("AKIDLOCALSIMULATOR", "not-a-secret", None, None, "lab"))
+        .credentials_provider(Credentials::new(access_key, "not-a-secret", None, None, "lab"))
         .load()
         .await
+}
+
+/// One invocation's own clients (as a separate Lambda instance has), signing with its
+/// own access key id.
+pub struct Caller {
+    pub key: String,
+    pub clients: Clients,
+    pub ledger: DynamoLedger,
 }
 
 /// A table name no other lab uses (moto's server is shared by every test of a run).
@@ -111,8 +125,47 @@ impl Lab {
         Lab::start(generate(&shape)).await
     }
 
+    /// Clients of their own for one invocation, on the same simulator and ledger table.
+    pub async fn caller(&self, key: &str) -> Caller {
+        let sdk = sdk_config_as(&self.sim.url(), key).await;
+        let clients = Clients::new(&sdk);
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk).endpoint_url(&self.ledger_url).build(),
+        );
+        let ledger = DynamoLedger { client: dynamodb, table: self.ledger.table.clone() };
+        Caller { key: key.to_owned(), clients, ledger }
+    }
+
+    /// Runs a recovery as `caller`, with request id `request_id`.
+    pub async fn recover_as(&self, caller: &Caller, req: RecoveryRequest, request_id: &str) -> RecoveryReport {
+        let config = self.recover_config();
+        let recovery = Recovery {
+            gateway: &caller.clients.gateway,
+            notifier: &caller.clients.notifier,
+            ledger: &caller.ledger,
+            clock: &SystemClock,
+            config: &config,
+        };
+        recovery.run(req, Budget::after(Duration::from_secs(600), Duration::from_secs(30)), request_id).await
+    }
+
+    /// Storage Gateway calls that changed something, made by `caller`.
+    pub fn mutations_by(&self, caller: &Caller) -> Vec<String> {
+        self.sim
+            .calls()
+            .into_iter()
+            .filter(|c| c.mutating && c.service == Service::StorageGateway)
+            .filter(|c| c.caller.as_deref() == Some(caller.key.as_str()))
+            .map(|c| c.operation)
+            .collect()
+    }
+
     pub fn sgw(&self) -> aws_sdk_storagegateway::Client {
         aws_sdk_storagegateway::Client::new(&self.sdk)
+    }
+
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.sdk)
     }
 
     pub fn recovery<'a>(
@@ -399,6 +452,37 @@ pub async fn start(lab: &Lab, f: Function, env: &[(&str, String)]) -> FunctionUn
         LocalFunction::start(f.name(), REGION, ACCOUNT, Duration::from_secs(900)).await.expect("local lambda");
     let process = FunctionProcess::spawn(binary, &function, &lab.sim.url(), REGION, env, None).expect("spawn");
     FunctionUnderTest { function, process }
+}
+
+/// Runs a function once as Lambda runs it and answers its answer and its stdout (the
+/// JSON logs and the metrics).
+pub async fn run_logged(lab: &Lab, f: Function, event: &Value) -> (Value, String) {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let n = RUNS.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("{}-e2e-{}-{n}.log", f.name(), std::process::id()));
+    let log = std::fs::File::create(&path).expect("a log file");
+    let b = binaries();
+    let binary = if f == Function::Monitor { &b.monitor } else { &b.recover };
+    let function =
+        LocalFunction::start(f.name(), REGION, ACCOUNT, Duration::from_secs(900)).await.expect("local lambda");
+    let env = function_env(lab, f);
+    let mut process =
+        FunctionProcess::spawn(binary, &function, &lab.sim.url(), REGION, &env, Some(log)).expect("spawn");
+    let answer = function.invoke(event.to_string(), Duration::from_secs(300)).await.expect("an answer").json();
+    process.kill().await;
+    let stdout = std::fs::read_to_string(&path).expect("the log");
+    let _ = std::fs::remove_file(&path);
+    (answer, stdout)
+}
+
+/// The values of the last EMF line a function printed.
+pub fn emf_metrics(stdout: &str, function: &str) -> Value {
+    stdout
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("_aws").is_some() && v["Function"] == function)
+        .unwrap_or_else(|| panic!("no metrics from {function} in {stdout}"))
 }
 
 /// Invokes a running function and waits for its answer.
