@@ -11,10 +11,12 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   drill [--tapes 300] [--volumes 4] [--grace 6] [--latency-ms 20] [--release] [--bin-dir DIR]
-        [--sweep-ms 2000] [--timeout 180]
+        [--sweep-ms 2000] [--timeout 180] [--aws-behaviour all|NAME,NAME]
       A whole failover on the simulator with the real function binaries: builds them
       (unless --bin-dir names prebuilt ones), runs them under a local Lambda runtime,
-      kills two gateways and shows detection, hand-off, recovery and the reports.";
+      shows a readiness report, kills two gateways and shows detection, hand-off, recovery
+      and the reports, then darkens half the fleet and shows the correlated outage held.
+      --aws-behaviour picks the simulator's reading of what AWS leaves undocumented.";
 
 struct Args(Vec<String>);
 
@@ -84,6 +86,12 @@ fn drill_command(mut args: Args) -> Result<(), String> {
             args.number("--sweep-ms", defaults.sweep_every.as_millis() as usize)? as u64,
         ),
         timeout: std::time::Duration::from_secs(args.number("--timeout", defaults.timeout.as_secs() as usize)? as u64),
+        behaviour: match args.value("--aws-behaviour")? {
+            Some(names) => {
+                simulator::behaviour::Behaviour::from_names(&names).map_err(|e| format!("--aws-behaviour: {e}"))?
+            }
+            None => defaults.behaviour,
+        },
     };
     args.finish()?;
     if opts.tapes == 0 || opts.tapes > 1500 {
