@@ -1,4 +1,4 @@
-//! `sgw-sim`: run the Storage Gateway + SNS simulator, or generate fleets.
+//! `sgw-sim`: run the Storage Gateway, SNS, DynamoDB and SQS simulator, or generate fleets.
 //!
 //! ```text
 //! sgw-sim [serve] --fleet FILE [--listen 127.0.0.1:0] [--faults JSON|@FILE] [--aws-behaviour NAMES] [--allow-remote]
@@ -15,7 +15,8 @@ use simulator::{FaultConfig, Fleet, Simulator};
 const USAGE: &str = "usage:
   sgw-sim [serve] --fleet FILE [--listen 127.0.0.1:0] [--faults JSON|@FILE] [--aws-behaviour NAMES]
                   [--allow-remote]
-      Serves Storage Gateway (awsJson1_1), SNS (awsQuery) and the /_sim/ control API on one
+      Serves Storage Gateway (awsJson1_1), SNS (awsQuery), DynamoDB (awsJson1_0), SQS (awsJson1_0)
+      and the /_sim/ control API on one
       address; prints that address (http://HOST:PORT) as its first line.
       --aws-behaviour turns on, over the fleet file's behaviour, the switches for what AWS's
       documentation leaves open: `all`, or a comma-separated list of
@@ -146,7 +147,7 @@ fn serve_command(mut args: Args) -> Result<(), String> {
         let running = sim.start(&addr.to_string()).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         println!("{}", running.url());
         eprintln!(
-            "sgw-sim: serving Storage Gateway + SNS on {url} (control API: {url}/_sim/state; behaviour: {}); Ctrl-C stops",
+            "sgw-sim: serving Storage Gateway, SNS, DynamoDB and SQS on {url} (control API: {url}/_sim/state; behaviour: {}); Ctrl-C stops",
             running.behaviour(),
             url = running.url()
         );
