@@ -61,6 +61,8 @@ const QUEUE: &str = "gateway-reprobe";
 /// The deliberately unready gateway and its too-full standby.
 const SMALL: &str = "sgw-1000F000";
 const SMALL_STANDBY: &str = "sgw-1000F001";
+/// The standby of the bystander gateways (`fleet-*`), so that only tape-small is not ready.
+const FLEET_STANDBY: &str = "sgw-1000F002";
 /// Fleet gateways that go dark together in the correlated outage.
 const DARK: usize = 6;
 
@@ -120,6 +122,7 @@ fn fleet(opts: &DrillOptions) -> simulator::Fleet {
     let mut fleet = generate(&shape);
     let arn = |id: &str| fleet.gateway_arn(id);
     let small_standby = arn(SMALL_STANDBY);
+    let fleet_standby = arn(FLEET_STANDBY);
     let template = fleet.gateways.iter().find(|g| g.id == STANDBY).cloned();
     if let Some(t) = template {
         let tape = |prefix: &str, i: usize, rp: bool| TapeSpec {
@@ -141,10 +144,21 @@ fn fleet(opts: &DrillOptions) -> simulator::Fleet {
             id: SMALL_STANDBY.into(),
             name: "tape-small-standby".into(),
             tapes: (0..1480).map(|i| tape("FUL", i, false)).collect(),
-            ..t
+            ..t.clone()
         };
+        // The bystanders are configured like any production gateway: a standby of their
+        // own and an opt-in that waits for an operator.
+        for g in fleet.gateways.iter_mut().filter(|g| g.name.starts_with("fleet-")) {
+            if g.tags.get("recovery:enabled").is_some_and(|v| v == "true") {
+                g.tags.insert("recovery:auto-disable".into(), "false".into());
+                g.tags.insert("recovery:standby-gateway".into(), fleet_standby.clone());
+            }
+        }
+        let bystanders_standby =
+            GatewaySpec { id: FLEET_STANDBY.into(), name: "fleet-standby".into(), tapes: vec![], ..t };
         fleet.gateways.push(small);
         fleet.gateways.push(full);
+        fleet.gateways.push(bystanders_standby);
     }
     fleet.tables.push(TableSpec {
         name: TABLE.into(),
@@ -369,12 +383,22 @@ pub async fn run(opts: DrillOptions) -> Result<bool, String> {
     let alerts =
         sim.messages().iter().filter(|m| m.attributes.get("event").is_some_and(|(_, v)| v == "HoldPlaced")).count();
     let phase3_disables = sim.applied("DisableGateway").len() - disables_before;
+    let flapper_hand_offs = flapper.as_ref().map_or(0, |fl| {
+        sim.messages()
+            .iter()
+            .filter(|m| m.topic_arn.ends_with(":gateway-recovery") && m.message.contains(&format!("gateway/{fl}\"")))
+            .count()
+    });
     story.say(format!(
-        "done: disabled {disabled:?}; the correlated outage: {} hand-offs held, {alerts} alert, {phase3_disables} DisableGateway; the flapping gateway was never handed off; {} API calls in all",
+        "done: disabled {disabled:?}; the correlated outage: {} hand-offs held, {alerts} alert, {phase3_disables} DisableGateway; the flapping gateway handed off {flapper_hand_offs} times; {} API calls in all",
         held.len(),
         sim.calls().len()
     ));
-    ok &= disabled == [PRIMARY.to_owned()] && phase3_disables == 0 && alerts == 1 && held.len() == dark.len();
+    ok &= disabled == [PRIMARY.to_owned()]
+        && phase3_disables == 0
+        && alerts == 1
+        && held.len() == dark.len()
+        && flapper_hand_offs == 0;
     drop(f.recover);
     Ok(ok)
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tests::local_lambda::{FunctionProcess, LocalFunction, Outcome};
 use tests::simulator::generate::{FleetShape, PRIMARY};
 use tests::simulator::{FaultConfig, FaultSpec};
-use tests::{Function, Lab, binaries, function_env, gateway_arn, invoke, start};
+use tests::{ACCOUNT, Function, Lab, REGION, binaries, function_env, gateway_arn, invoke, start};
 
 /// Bad events every function must refuse by naming the field, before any AWS call.
 fn bad_recovery_events() -> Vec<(Value, &'static str)> {
@@ -89,7 +89,7 @@ async fn a_missing_setting_stops_the_function_at_init_naming_the_variable() {
     let lab = Lab::sample().await;
     let recover = &binaries().recover;
     let function =
-        LocalFunction::start("recover-gateway", "us-east-1", "123456789012", Duration::from_secs(60)).await.unwrap();
+        LocalFunction::start("recover-gateway", REGION, ACCOUNT, Duration::from_secs(60)).await.unwrap();
     let before = lab.sim.calls().len();
     let log_path = std::env::temp_dir().join(format!("init-error-{}.log", std::process::id()));
     let log = std::fs::File::create(&log_path).unwrap();
@@ -149,7 +149,7 @@ async fn logs_carry_no_credentials_and_no_message_bodies() {
     let key_id = "AKIAKEYIDMARKER00000";
     let token = "SESSIONTOKENMARKER";
     let function =
-        LocalFunction::start("recover-gateway", "us-east-1", "123456789012", Duration::from_secs(900)).await.unwrap();
+        LocalFunction::start("recover-gateway", REGION, ACCOUNT, Duration::from_secs(900)).await.unwrap();
     let log_path = std::env::temp_dir().join(format!("secrets-{}.log", std::process::id()));
     let mut env = function_env(&lab, Function::Recover);
     env.retain(|(k, _)| *k != "RUST_LOG");

@@ -274,10 +274,15 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, Q: Queue, C: Clock> Sweep<'_, G,
         let (sg, until) = (self.m.gateway, self.budget.stop_at());
         match self.sgw.call(Retry::Idempotent, until, || sg.describe_gateway(arn)).await {
             Ok(d) => g.name = Some(d.name),
+            // Offline: still recoverable from its recovery points, so a note, not a verdict.
             Err(e) if e.kind == ErrorKind::NotConnected => {
                 g.reasons.push("the gateway is offline now: it may be failing".into())
             }
-            Err(e) => g.reasons.push(denied(&e).unwrap_or_else(|| format!("the gateway could not be read: {e}"))),
+            // Unreadable (denied, gone): a recovery could not read it either.
+            Err(e) => {
+                g.ready = false;
+                g.reasons.push(denied(&e).unwrap_or_else(|| format!("the gateway could not be read: {e}")));
+            }
         }
         // The opt-in must be stated, one way or the other.
         let auto = tags.get(tag::AUTO_DISABLE).map(|v| v.trim().to_ascii_lowercase());

@@ -493,10 +493,13 @@ impl<G: StorageGateway, N: Notifier, L: Ledger, C: Clock> Run<'_, G, N, L, C> {
             tape_results: d.tapes,
             volume_results: d.volumes,
         };
-        if !self.req.dry_run && report.status.publishes() {
-            self.record(&report, now_ms).await;
-        }
-        self.log_and_publish(&report).await;
+        // The ledger's history and the report are independent: one round trip, not two.
+        let record = async {
+            if !self.req.dry_run && report.status.publishes() {
+                self.record(&report, now_ms).await;
+            }
+        };
+        tokio::join!(record, self.log_and_publish(&report));
         report
     }
 
