@@ -88,8 +88,7 @@ async fn gateway_monitor_refuses_bad_events_by_name_without_calling_aws() {
 async fn a_missing_setting_stops_the_function_at_init_naming_the_variable() {
     let lab = Lab::sample().await;
     let recover = &binaries().recover;
-    let function =
-        LocalFunction::start("recover-gateway", REGION, ACCOUNT, Duration::from_secs(60)).await.unwrap();
+    let function = LocalFunction::start("recover-gateway", REGION, ACCOUNT, Duration::from_secs(60)).await.unwrap();
     let before = lab.sim.calls().len();
     let log_path = std::env::temp_dir().join(format!("init-error-{}.log", std::process::id()));
     let log = std::fs::File::create(&log_path).unwrap();
@@ -148,8 +147,7 @@ async fn logs_carry_no_credentials_and_no_message_bodies() {
     let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYSECRETMARKER";
     let key_id = "AKIAKEYIDMARKER00000";
     let token = "SESSIONTOKENMARKER";
-    let function =
-        LocalFunction::start("recover-gateway", REGION, ACCOUNT, Duration::from_secs(900)).await.unwrap();
+    let function = LocalFunction::start("recover-gateway", REGION, ACCOUNT, Duration::from_secs(900)).await.unwrap();
     let log_path = std::env::temp_dir().join(format!("secrets-{}.log", std::process::id()));
     let mut env = function_env(&lab, Function::Recover);
     env.retain(|(k, _)| *k != "RUST_LOG");
