@@ -352,9 +352,11 @@ fn clone_chosen(lab: &Lab) -> bool {
 #[tokio::test]
 async fn a_crash_at_any_point_then_a_rerun_leaves_exactly_one_clone_per_volume() {
     let event = json!({"failedGatewayArn": gateway_arn(VOLUMES)});
-    for k in [0, 1, 7, 16, 25, 31] {
+    // The last kill leaves 8 clones (two rounds of 4 at 50 ms) to go: room enough, on a
+    // loaded machine, for the kill to land before the run ends.
+    for k in [0, 1, 7, 16, 24] {
         let lab = volume_lab(32).await;
-        lab.sim.set_faults(latency(20)).unwrap();
+        lab.sim.set_faults(latency(50)).unwrap();
         // A narrow window spreads the clones over time, so the kill lands among them.
         let mut env = function_env(&lab, Function::Recover);
         env.push(("MAX_CONCURRENCY", "4".into()));

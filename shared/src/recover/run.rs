@@ -51,7 +51,13 @@ pub(super) struct Identity {
 impl Identity {
     fn of(req: &RecoveryRequest, request_id: &str, now_ms: i64) -> Self {
         let fresh = |outage: Option<String>, failure_at: Option<i64>, last_seen_online: Option<i64>| Identity {
-            recovery_id: format!("{}-{}", req.failed.id(), rfc3339_ms(now_ms).replace([':', '-'], "")),
+            // To the millisecond: two recoveries started within one second are two.
+            recovery_id: format!(
+                "{}-{}.{:03}Z",
+                req.failed.id(),
+                rfc3339_ms(now_ms).trim_end_matches('Z').replace([':', '-'], ""),
+                now_ms.rem_euclid(1000)
+            ),
             request_id: request_id.to_owned(),
             slice: 1,
             started_at_ms: now_ms,
