@@ -48,40 +48,26 @@ pub const MESSAGE_SYSTEM_ATTRIBUTE_NAMES: &[&str] = &[
     "AWSTraceHeader",
     "DeadLetterQueueSourceArn",
 ];
-/// What ReceiveMessage's `AttributeNames` takes: a name of either enum.
-const RECEIVE_ATTRIBUTE_NAMES: &[&str] = &[
-    "All",
-    "Policy",
-    "VisibilityTimeout",
-    "MaximumMessageSize",
-    "MessageRetentionPeriod",
-    "ApproximateNumberOfMessages",
-    "ApproximateNumberOfMessagesNotVisible",
-    "CreatedTimestamp",
-    "LastModifiedTimestamp",
-    "QueueArn",
-    "ApproximateNumberOfMessagesDelayed",
-    "DelaySeconds",
-    "ReceiveMessageWaitTimeSeconds",
-    "RedrivePolicy",
-    "FifoQueue",
-    "ContentBasedDeduplication",
-    "KmsMasterKeyId",
-    "KmsDataKeyReusePeriodSeconds",
-    "DeduplicationScope",
-    "FifoThroughputLimit",
-    "RedriveAllowPolicy",
-    "SqsManagedSseEnabled",
-    "SenderId",
-    "SentTimestamp",
-    "ApproximateReceiveCount",
-    "ApproximateFirstReceiveTimestamp",
-    "SequenceNumber",
-    "MessageDeduplicationId",
-    "MessageGroupId",
-    "AWSTraceHeader",
-    "DeadLetterQueueSourceArn",
-];
+/// What ReceiveMessage's `AttributeNames` takes: a name of either enum ("All" once).
+const RECEIVE_ATTRIBUTE_NAMES: &[&str] = &concat::<
+    { QUEUE_ATTRIBUTE_NAMES.len() + MESSAGE_SYSTEM_ATTRIBUTE_NAMES.len() - 1 },
+>(QUEUE_ATTRIBUTE_NAMES, MESSAGE_SYSTEM_ATTRIBUTE_NAMES.split_at(1).1);
+
+/// Two name lists as one, at compile time.
+const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        out[a.len() + j] = b[j];
+        j += 1;
+    }
+    out
+}
 
 const QUEUE_ATTRIBUTE_NAME: Str = text(None, None, None, QUEUE_ATTRIBUTE_NAMES);
 /// `MessageSystemAttributeNameForSends`.
