@@ -52,7 +52,14 @@ pub const VOLUMES: &str = "sgw-10000002";
 pub const VOLUME_STANDBY: &str = "sgw-10000003";
 
 /// A gateway with nothing but its id, name, type and tags.
-fn gateway(id: &str, name: &str, gateway_type: &str, connected: bool, tags: BTreeMap<String, String>) -> GatewaySpec {
+/// A gateway with no tapes, volumes or disks: what generated fleets and tests build on.
+pub fn gateway(
+    id: &str,
+    name: &str,
+    gateway_type: &str,
+    connected: bool,
+    tags: BTreeMap<String, String>,
+) -> GatewaySpec {
     GatewaySpec {
         id: id.into(),
         name: name.into(),

@@ -15,8 +15,8 @@ use shared::recover::Status;
 use shared::recover::report::Counts;
 use tests::simulator::Fleet;
 use tests::simulator::behaviour::Behaviour;
-use tests::simulator::fleet::{GatewaySpec, TapeSpec};
-use tests::simulator::generate::{FleetShape, PRIMARY, STANDBY, VOLUMES, generate};
+use tests::simulator::fleet::TapeSpec;
+use tests::simulator::generate::{FleetShape, PRIMARY, STANDBY, VOLUMES, gateway as gateway_spec, generate};
 use tests::{Function, Lab, direct, gateway, gateway_arn};
 
 /// The recovery point time of every generated tape and volume.
@@ -119,21 +119,9 @@ async fn a_ready_fleet_is_reported_ready_with_its_figures_inventory_report_and_m
 fn second_tape_gateway(fleet: &mut Fleet, tapes: usize) {
     let mut tags = fleet.gateways[0].tags.clone();
     tags.insert("recovery:standby-gateway".into(), fleet.gateway_arn(STANDBY));
-    fleet.gateways.push(GatewaySpec {
-        id: SECOND.into(),
-        name: "tape-second".into(),
-        gateway_type: "VTL".into(),
-        connected: true,
-        disabled: false,
-        tags,
-        tapes: (0..tapes).map(|i| tape(&format!("SEC{i:06}"), Some("2026-11-20T10:00:00Z"), "AVAILABLE")).collect(),
-        volumes: vec![],
-        network_interfaces: vec![],
-        cache_disks: vec![],
-        cache_bytes: None,
-        upload_buffer_disks: vec![],
-        upload_buffer_bytes: None,
-    });
+    let mut second = gateway_spec(SECOND, "tape-second", "VTL", true, tags);
+    second.tapes = (0..tapes).map(|i| tape(&format!("SEC{i:06}"), Some("2026-11-20T10:00:00Z"), "AVAILABLE")).collect();
+    fleet.gateways.push(second);
 }
 
 const SECOND: &str = "sgw-20000000";
