@@ -420,6 +420,15 @@ impl Function {
             Function::Recover => "recover-gateway",
         }
     }
+
+    /// Its binary, built once per test run (see [`binaries`]).
+    pub fn binary(self) -> &'static Path {
+        let b = binaries();
+        match self {
+            Function::Monitor => &b.monitor,
+            Function::Recover => &b.recover,
+        }
+    }
 }
 
 /// The environment each function runs with in these tests (the template's, with a
@@ -446,8 +455,7 @@ pub struct FunctionUnderTest {
 
 /// Starts a function binary with `env` (see [`function_env`]).
 pub async fn start(lab: &Lab, f: Function, env: &[(&str, String)]) -> FunctionUnderTest {
-    let b = binaries();
-    let binary = if f == Function::Monitor { &b.monitor } else { &b.recover };
+    let binary = f.binary();
     let function =
         LocalFunction::start(f.name(), REGION, ACCOUNT, Duration::from_secs(900)).await.expect("local lambda");
     let process = FunctionProcess::spawn(binary, &function, &lab.sim.url(), REGION, env, None).expect("spawn");
@@ -461,8 +469,7 @@ pub async fn run_logged(lab: &Lab, f: Function, event: &Value) -> (Value, String
     let n = RUNS.fetch_add(1, Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!("{}-e2e-{}-{n}.log", f.name(), std::process::id()));
     let log = std::fs::File::create(&path).expect("a log file");
-    let b = binaries();
-    let binary = if f == Function::Monitor { &b.monitor } else { &b.recover };
+    let binary = f.binary();
     let function =
         LocalFunction::start(f.name(), REGION, ACCOUNT, Duration::from_secs(900)).await.expect("local lambda");
     let env = function_env(lab, f);
